@@ -1,0 +1,287 @@
+package obs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/andreykaipov/goobs"
+	"github.com/andreykaipov/goobs/api"
+	"github.com/andreykaipov/goobs/api/events"
+	"github.com/andreykaipov/goobs/api/events/subscriptions"
+	"github.com/gorilla/websocket"
+)
+
+// session is one live goobs connection. It ends (lost closes) on the first of:
+// a read error on the socket, goobs closing its event channel, a request
+// timing out (goobs cannot match later answers after that), OBS announcing
+// its exit, or Run's context ending. A new connection is a new session.
+type session struct {
+	gc      *goobs.Client
+	api     *api.Client
+	timeout time.Duration
+	log     *slog.Logger
+
+	sem chan struct{} // one request at a time, as goobs requires
+
+	netMu sync.Mutex
+	nc    net.Conn
+
+	lost     chan struct{}
+	lostOnce sync.Once
+	reason   string // why lost closed; written before close(lost)
+
+	drained chan struct{} // closed when drain has pushed its last item
+}
+
+// dial opens a session: TCP, websocket, obs-websocket identification.
+func dial(ctx context.Context, cfg *Config, log *slog.Logger) (*session, error) {
+	s := &session{
+		timeout: cfg.RequestTimeout,
+		log:     log,
+		sem:     make(chan struct{}, 1),
+		lost:    make(chan struct{}),
+		drained: make(chan struct{}),
+	}
+	dialer := &websocket.Dialer{
+		HandshakeTimeout: cfg.RequestTimeout,
+		NetDialContext: func(dctx context.Context, network, addr string) (net.Conn, error) {
+			dctx, cancel := context.WithCancel(dctx)
+			defer cancel()
+			stop := context.AfterFunc(ctx, cancel)
+			defer stop()
+			var d net.Dialer
+			nc, err := d.DialContext(dctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			tc := &watchedConn{Conn: nc, s: s}
+			s.netMu.Lock()
+			s.nc = tc
+			s.netMu.Unlock()
+			return tc, nil
+		},
+	}
+
+	type result struct {
+		gc  *goobs.Client
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		gc, err := goobs.New(cfg.Addr,
+			goobs.WithPassword(cfg.Password),
+			goobs.WithDialer(dialer),
+			goobs.WithLogger(goobsLogger{log}),
+			// goobs multiplies this by time.Millisecond.
+			goobs.WithResponseTimeout(time.Duration(cfg.RequestTimeout.Milliseconds())),
+			goobs.WithEventSubscriptions(subscriptions.General|subscriptions.Config|
+				subscriptions.Scenes|subscriptions.Inputs|subscriptions.Outputs|subscriptions.SceneItems),
+		)
+		done <- result{gc, err}
+	}()
+
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		// goobs.New has no context: cut the socket and let it return.
+		s.closeNet()
+		go func() {
+			if r := <-done; r.gc != nil {
+				_ = r.gc.Disconnect()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+	if r.err != nil {
+		// goobs leaves the socket open when identification times out.
+		s.closeNet()
+		return nil, fmt.Errorf("obs: connecting to %s: %w", cfg.Addr, r.err)
+	}
+	s.gc = r.gc
+	a, err := apiClientOf(r.gc)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.api = a
+	return s, nil
+}
+
+// end marks the session lost with reason; later calls do nothing.
+func (s *session) end(reason string) {
+	s.lostOnce.Do(func() {
+		s.reason = reason
+		close(s.lost)
+	})
+}
+
+func (s *session) isLost() bool {
+	select {
+	case <-s.lost:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *session) closeNet() {
+	s.netMu.Lock()
+	nc := s.nc
+	s.netMu.Unlock()
+	if nc != nil {
+		_ = nc.Close()
+	}
+}
+
+// close releases the connection. goobs' Disconnect waits for a request in
+// flight (up to its timeout), so it runs in the background.
+func (s *session) close() {
+	s.end("closed")
+	gc := s.gc
+	go func() {
+		if gc != nil {
+			_ = gc.Disconnect() // sends a close frame when the socket still works
+		}
+		s.closeNet()
+	}()
+}
+
+// drain moves goobs' events into q as fast as they come. goobs' channel holds
+// 100 events and drops the oldest when full, so this loop does nothing else.
+// It pushes the kindDisconnected marker last, after the session is lost.
+func (s *session) drain(q *queue, onDrop func()) {
+	defer close(s.drained)
+	in := s.gc.IncomingEvents
+	push := func(ev any) {
+		if ev == nil { // an event type goobs does not know
+			return
+		}
+		if _, ok := ev.(*events.ExitStarted); ok {
+			s.end("OBS is exiting")
+		}
+		if !q.push(item{kind: kindEvent, event: ev}) {
+			onDrop()
+		}
+	}
+loop:
+	for {
+		select {
+		case ev, ok := <-in:
+			if !ok {
+				s.end("connection closed")
+				break loop
+			}
+			push(ev)
+		case <-s.lost:
+			// Keep what already arrived, then stop.
+			for {
+				select {
+				case ev, ok := <-in:
+					if !ok {
+						break loop
+					}
+					push(ev)
+				default:
+					break loop
+				}
+			}
+		}
+	}
+	<-s.lost
+	q.push(item{kind: kindDisconnected, reason: s.reason})
+}
+
+// request sends one request and returns the raw response data.
+func (s *session) request(ctx context.Context, name string, body json.RawMessage) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+
+	select {
+	case s.sem <- struct{}{}:
+	case <-s.lost:
+		return nil, fmt.Errorf("obs: %s: %w (%s)", name, ErrNotConnected, s.reason)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("obs: %s: waiting for an earlier request: %w", name, ctx.Err())
+	}
+
+	type result struct {
+		data json.RawMessage
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { <-s.sem }()
+		resp := &rawResponse{}
+		err := s.api.SendRequest(&rawRequest{name: name, body: body}, resp)
+		if err != nil {
+			done <- result{err: s.requestError(name, err)}
+			return
+		}
+		done <- result{data: resp.GetRaw()}
+	}()
+
+	select {
+	case r := <-done:
+		return r.data, r.err
+	case <-s.lost:
+		return nil, fmt.Errorf("obs: %s: %w (%s)", name, ErrNotConnected, s.reason)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("obs: %s: no answer: %w", name, ctx.Err())
+	}
+}
+
+// requestError turns a goobs request error into ours.
+func (s *session) requestError(name string, err error) error {
+	msg := err.Error()
+	if code, comment, ok := parseStatus(msg); ok {
+		return &RequestError{RequestType: name, Code: code, Comment: comment}
+	}
+	switch {
+	case strings.Contains(msg, "timeout waiting for response"):
+		// goobs would hand this late answer to the next request: start over.
+		s.end("request " + name + " timed out")
+		return fmt.Errorf("obs: %s: no answer within %v: %w", name, s.timeout, context.DeadlineExceeded)
+	case strings.Contains(msg, "already disconnected"):
+		s.end("connection closed")
+		return fmt.Errorf("obs: %s: %w", name, ErrNotConnected)
+	}
+	return fmt.Errorf("obs: %s: %w", name, err)
+}
+
+// watchedConn ends its session on the first read error, so that a dead OBS
+// is noticed at once (goobs itself misses some socket errors).
+type watchedConn struct {
+	net.Conn
+	s *session
+}
+
+func (c *watchedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil {
+		reason := "connection lost: " + err.Error()
+		if errors.Is(err, net.ErrClosed) {
+			reason = "connection closed"
+		}
+		c.s.end(reason)
+	}
+	return n, err
+}
+
+// goobsLogger sends goobs' log lines to slog at debug level; TRACE lines
+// (every raw message) are dropped before formatting.
+type goobsLogger struct{ l *slog.Logger }
+
+func (g goobsLogger) Printf(format string, args ...any) {
+	if strings.HasPrefix(format, "[TRACE]") || !g.l.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	g.l.Debug(strings.TrimSpace(fmt.Sprintf(format, args...)), "from", "goobs")
+}
