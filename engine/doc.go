@@ -1,0 +1,34 @@
+// Package engine is StarStreamer's core: events, the bus that routes them, the
+// registry of modules and their lifecycle, the file watcher behind hot reload,
+// and the store. It knows nothing of Lua, HTTP or the platforms: a module is an
+// Instance built by a Loader (package bindings builds Lua ones).
+//
+// There are a few central types:
+//
+//   - Event: one thing that happened; Data holds plain values only.
+//   - Bus: matches an event's type against subscriptions (exact types in a map,
+//     '*' globs compiled once, the result cached per type) and hands it to each
+//     matching Target (a module's mailbox) or Go handler. Emit never blocks on a
+//     handler and takes no lock.
+//   - Registry: discovers scripts/NAME.lua and scripts/NAME/init.lua, loads them
+//     in dependency order, and loads, reloads, unloads, enables, disables,
+//     installs and approves them. A reload builds and starts the new version
+//     fully and only then swaps it in (Bus.Replace is one atomic step, so no
+//     event is dropped or handled twice); if the new one fails, the old one keeps
+//     running and the error is kept for the panel.
+//   - Watcher: fsnotify on the scripts folder, debounced per module.
+//   - Store: one bbolt file; module settings, each module's key/value space,
+//     cooldowns, engine settings. Writes are durable when the call returns.
+//
+// # Caveats
+//
+//   - Priority orders the start of one module's handlers for an event strictly.
+//     Across modules, deliveries are made in priority order, but each module runs
+//     on its own goroutine, so a lower-priority handler of another module may
+//     start before a higher one has finished (or even started, under load).
+//   - Go filters on a Target's subscriptions are run by the target, not by Emit.
+//   - An event whose module mailbox is full is dropped for that module and
+//     counted (InstanceStatus.Dropped); other modules still get it.
+//   - The route cache and the per-type counters hold at most 4096 event types;
+//     past that routes are computed on every Emit and counted as "(other)".
+package engine

@@ -1,0 +1,60 @@
+package engine
+
+import "strings"
+
+// glob is a compiled event pattern in which '*' matches any run of characters,
+// dots included. "twitch.*" matches "twitch.chat.message"; "obs.stream_*" matches
+// "obs.stream_started"; "*" matches everything.
+type glob struct {
+	src    string
+	prefix string   // before the first '*'
+	suffix string   // after the last '*'
+	middle []string // literal runs between stars, in order
+	exact  bool     // no '*' at all
+}
+
+func compileGlob(p string) glob {
+	g := glob{src: p}
+	i := strings.IndexByte(p, '*')
+	if i < 0 {
+		g.exact = true
+		g.prefix = p
+		return g
+	}
+	j := strings.LastIndexByte(p, '*')
+	g.prefix = p[:i]
+	g.suffix = p[j+1:]
+	for _, part := range strings.Split(p[i+1:j], "*") {
+		if part != "" {
+			g.middle = append(g.middle, part)
+		}
+	}
+	return g
+}
+
+func (g *glob) match(t string) bool {
+	if g.exact {
+		return t == g.prefix
+	}
+	if len(t) < len(g.prefix)+len(g.suffix) ||
+		!strings.HasPrefix(t, g.prefix) || !strings.HasSuffix(t, g.suffix) {
+		return false
+	}
+	rest := t[len(g.prefix) : len(t)-len(g.suffix)]
+	for _, m := range g.middle {
+		k := strings.Index(rest, m)
+		if k < 0 {
+			return false
+		}
+		rest = rest[k+len(m):]
+	}
+	return true
+}
+
+// MatchPattern reports whether event type t matches pattern p.
+func MatchPattern(p, t string) bool {
+	g := compileGlob(p)
+	return g.match(t)
+}
+
+func isPattern(p string) bool { return strings.IndexByte(p, '*') >= 0 }

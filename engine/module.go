@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// Loader builds module instances from source. The bindings package implements it
+// with one sandboxed Lua VM per instance. The engine never imports Lua.
+type Loader interface {
+	// Load compiles src in a fresh VM and runs its top level, which declares the
+	// module (module{...}) and registers handlers, commands and exports. Nothing
+	// goes live: subscriptions stay pending until Start. A failed Load leaves
+	// nothing behind.
+	Load(ctx context.Context, src Source, reg *Registry) (Instance, error)
+}
+
+// Instance is one loaded version of a module. Its lifecycle, driven by the
+// Registry:
+//
+//  1. Load (Loader.Load): fresh VM, top level runs; no side effect outside the VM.
+//  2. Init: init() runs; it may register more handlers, timers and exports.
+//  3. Start: the Registry has swapped the bus subscriptions (Bus.Replace with
+//     Subscriptions()); Start arms timers and makes later on_event calls
+//     subscribe directly.
+//  4. Stop: drains events already delivered, runs shutdown(), cancels timers and
+//     waiting calls, unsubscribes and closes the VM. Stop works after a failed
+//     Init and after an earlier Stop.
+type Instance interface {
+	Info() ModuleInfo
+	Init(ctx context.Context) error
+	Subscriptions() []*Subscription
+	Start()
+	Stop(ctx context.Context)
+	// Call runs an exported function with copied arguments and returns copied results.
+	Call(ctx context.Context, fn string, args []any) ([]any, error)
+	Status() InstanceStatus
+}
+
+// Source is what a Loader builds an instance from.
+type Source struct {
+	Name   string            // module name
+	File   string            // main file, e.g. scripts/rpg/init.lua or scripts/chat.lua
+	Dir    string            // the module's folder for folder modules, "" for one file
+	Code   []byte            // contents of File
+	Files  map[string][]byte // other .lua files of a folder module, by slash path relative to Dir
+	Hash   string            // sha256 of every file of the module
+	Config map[string]any    // stored overrides of the module's config defaults
+}
+
+// ModuleInfo is what a module declares about itself in module{...}.
+type ModuleInfo struct {
+	Name         string         `json:"name"`
+	Description  string         `json:"description"`
+	Version      string         `json:"version"`
+	Author       string         `json:"author"`
+	Dependencies []string       `json:"dependencies"`
+	Permissions  []string       `json:"permissions"`
+	Config       map[string]any `json:"config"` // defaults
+}
+
+// CommandInfo describes one chat command a module answers.
+type CommandInfo struct {
+	Module      string   `json:"module"`
+	Name        string   `json:"name"`
+	Aliases     []string `json:"aliases,omitempty"`
+	Usage       string   `json:"usage,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Permission  string   `json:"permission"`
+}
+
+// InstanceStatus is an instance's live counters.
+type InstanceStatus struct {
+	Handlers     int           `json:"handlers"`
+	Commands     []CommandInfo `json:"commands"`
+	Exports      []string      `json:"exports"`
+	Timers       int           `json:"timers"`
+	Running      int           `json:"running"` // handler invocations in progress (including sleeping ones)
+	Invocations  uint64        `json:"invocations"`
+	Errors       uint64        `json:"errors"`
+	LastError    string        `json:"last_error,omitempty"`
+	LastErrorAt  time.Time     `json:"last_error_at,omitzero"`
+	Dropped      uint64        `json:"dropped"` // events refused because the mailbox was full
+	HeapEstimate int64         `json:"heap_estimate_bytes"`
+}
