@@ -178,9 +178,16 @@ func (o *OBS) Start() error {
 }
 
 // Stop stops OBS and its Xvfb. Stopping a stopped OBS does nothing.
+// OBS 29 has no graceful quit (SIGTERM takes seconds and saves nothing
+// useful here), so OBS is killed first; the script then stops Xvfb.
 func (o *OBS) Stop() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if _, err := o.pid(); err == nil {
+		if err := o.killLocked(); err != nil {
+			return err
+		}
+	}
 	_, err := o.run("stop")
 	return err
 }
@@ -189,9 +196,16 @@ func (o *OBS) Stop() error {
 func (o *OBS) Kill() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	return o.killLocked()
+}
+
+func (o *OBS) killLocked() error {
 	pid, err := o.pid()
 	if err != nil {
 		return err
+	}
+	if syscall.Kill(pid, 0) != nil {
+		return nil // already gone
 	}
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		return fmt.Errorf("obstest: killing OBS (pid %d): %w", pid, err)
