@@ -211,4 +211,3 @@ func TestCallSendsAnyRequest(t *testing.T) {
 		t.Fatalf("unknown request: error = %#v", err)
 	}
 }
-
