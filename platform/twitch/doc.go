@@ -1,0 +1,50 @@
+// Package twitch is StarStreamer's Twitch client: OAuth device-code login
+// and token upkeep, the EventSub WebSocket session, the Helix calls the Lua
+// bindings need, and an outbound chat queue that keeps Twitch's limits. It
+// knows nothing about Lua: events leave through an Emit func as
+// normalized twitch.* events (DESIGN.md's Event table).
+//
+// There are a few central types: Config (where Twitch is, every knob with a
+// default), Client (one connection: Run keeps it alive, the methods act on
+// Helix) and TokenStore (where the token pair lives; main backs it with
+// bbolt). DeviceLogin is the `starstreamer twitch login` flow.
+//
+// # Reading the source
+//
+//   - client.go: Config, New, Run and the identity (bot and broadcaster ids).
+//   - auth.go: DeviceLogin, validate, refresh (persisted before use), the
+//     hourly validation loop.
+//   - eventsub.go: one session from dial to end — welcome, subscriptions,
+//     keepalive watchdog, session_reconnect hand-over, close codes.
+//   - events.go: the subscriptions created and the mapping of each
+//     notification to its twitch.* event.
+//   - chat.go: SendMessage/Reply, the sliding-window queue, message splitting.
+//   - helix.go: the authenticated request (401 → refresh, 429 → wait for
+//     Ratelimit-Reset), clips, streams, users.
+//   - twitchtest: an in-process fake Twitch for tests.
+//
+// # Events
+//
+// twitch.chat.message, twitch.follow, twitch.subscription (new subs and
+// resubs; resubs carry months and message), twitch.gift, twitch.raid,
+// twitch.cheer, twitch.channel_points, twitch.hype_train.begin/.progress/.end,
+// twitch.stream.online/.offline, twitch.connected/twitch.disconnected
+// {reason} and twitch.subscription_revoked {type, version, status, reason}.
+//
+// # Caveats
+//
+//   - Run is called once. The Helix methods return ErrNotConnected until Run
+//     has validated the token and resolved the ids, and after it returns.
+//   - EventSub delivers at least once: duplicates are dropped by message id,
+//     but only within the last DedupeSize ids.
+//   - A session_reconnect is invisible to callers (no twitch.disconnected);
+//     any other end of a session re-creates every subscription on a new one.
+//   - Broadcaster-only events (subscriptions, cheers, redemptions, hype
+//     trains) need a token of the broadcaster; with a separate bot account
+//     Twitch refuses them and Refusals says which scope they need.
+//   - The chat limit starts at 20 per 30 s and rises to 100 only when the bot
+//     is the broadcaster or its own chat message shows a moderator badge.
+//   - Refresh tokens of public clients are single-use: the new pair is saved
+//     before it is used; if saving fails it is still used (and logged).
+//   - Tokens never appear in logs: Tokens implements String and LogValue.
+package twitch

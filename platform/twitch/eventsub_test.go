@@ -1,0 +1,256 @@
+package twitch
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/starstreamer/starstreamer/platform/twitch/twitchtest"
+)
+
+func TestRunCreatesEverySubscriptionWithTheRightCondition(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, nil)
+	ss := e.connected(t)
+	e.rec.waitN(t, "twitch.connected", 1)
+	if !e.client.Connected() {
+		t.Error("Connected() = false after the welcome")
+	}
+	got := map[string]twitchtest.Subscription{}
+	for _, s := range ss.Subscriptions() {
+		got[s.Type] = s
+	}
+	b, u := broadcaster.ID, bot.ID
+	want := map[string]struct {
+		version   string
+		condition map[string]string
+	}{
+		"channel.chat.message":         {"1", map[string]string{"broadcaster_user_id": b, "user_id": u}},
+		"channel.follow":               {"2", map[string]string{"broadcaster_user_id": b, "moderator_user_id": u}},
+		"channel.subscribe":            {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.subscription.gift":    {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.subscription.message": {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.raid":                 {"1", map[string]string{"to_broadcaster_user_id": b}},
+		"channel.cheer":                {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.channel_points_custom_reward_redemption.add": {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.hype_train.begin":                            {"2", map[string]string{"broadcaster_user_id": b}},
+		"channel.hype_train.progress":                         {"2", map[string]string{"broadcaster_user_id": b}},
+		"channel.hype_train.end":                              {"2", map[string]string{"broadcaster_user_id": b}},
+		"stream.online":                                       {"1", map[string]string{"broadcaster_user_id": b}},
+		"stream.offline":                                      {"1", map[string]string{"broadcaster_user_id": b}},
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d subscriptions, want %d", len(got), len(want))
+	}
+	for typ, w := range want {
+		s, ok := got[typ]
+		if !ok {
+			t.Errorf("no %s subscription", typ)
+			continue
+		}
+		if s.Version != w.version || fmt.Sprint(s.Condition) != fmt.Sprint(w.condition) {
+			t.Errorf("%s: version %s condition %v, want %s %v", typ, s.Version, s.Condition, w.version, w.condition)
+		}
+	}
+	for _, c := range e.srv.CallsTo("POST", "/eventsub/subscriptions") {
+		if c.Header.Get("Authorization") != "Bearer tok-bot" || c.Header.Get("Client-Id") != "cid" {
+			t.Errorf("subscription request without the user token and client id: %v", c.Header)
+		}
+	}
+}
+
+func TestEveryTwitchExampleReachesEmit(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, nil)
+	ss := e.connected(t)
+	files := []struct{ file, typ string }{
+		{"channel.chat.message", "twitch.chat.message"},
+		{"channel.follow", "twitch.follow"},
+		{"channel.subscribe", "twitch.subscription"},
+		{"channel.subscription.message", "twitch.subscription"},
+		{"channel.subscription.gift", "twitch.gift"},
+		{"channel.raid", "twitch.raid"},
+		{"channel.cheer", "twitch.cheer"},
+		{"channel.channel_points_custom_reward_redemption.add", "twitch.channel_points"},
+		{"channel.hype_train.begin", "twitch.hype_train.begin"},
+		{"channel.hype_train.progress", "twitch.hype_train.progress"},
+		{"channel.hype_train.end", "twitch.hype_train.end"},
+		{"stream.online", "twitch.stream.online"},
+		{"stream.offline", "twitch.stream.offline"},
+	}
+	for _, f := range files {
+		if _, err := ss.SendFile(testdata(f.file)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.rec.waitN(t, "twitch.stream.offline", 1)
+	var got []string
+	for _, ev := range e.rec.all("") {
+		if ev.typ != "twitch.connected" {
+			got = append(got, ev.typ)
+		}
+	}
+	var want []string
+	for _, f := range files {
+		want = append(want, f.typ)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("events\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestDuplicateMessageIDIsHandledOnce(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, nil)
+	ss := e.connected(t)
+	id, err := ss.SendFile(testdata("channel.follow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := ss.Resend(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ss.SendFile(testdata("channel.raid")) // marker: everything before it was read
+	e.rec.waitN(t, "twitch.raid", 1)
+	if n := len(e.rec.all("twitch.follow")); n != 1 {
+		t.Fatalf("follow handled %d times, want 1", n)
+	}
+}
+
+func TestSessionReconnectKeepsSubscriptionsAndLosesNoEvent(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, nil)
+	old := e.connected(t)
+	posts := len(e.srv.CallsTo("POST", "/eventsub/subscriptions"))
+
+	if err := old.Reconnect(); err != nil {
+		t.Fatal(err)
+	}
+	// Still delivered on the old socket while the client moves.
+	followID, _ := old.SendFile(testdata("channel.follow"))
+	fresh := e.nextSession(t, len(subscriptions)) // carried over by the server
+	<-old.Done()                                  // the client closes the old socket after the new welcome
+	if code := old.CloseCode(); code != 0 {
+		t.Errorf("old socket closed by the server with %d; the client should close it", code)
+	}
+	fresh.SendFile(testdata("channel.cheer"))
+	// Twitch may deliver the same message on both sockets: once only.
+	if _, err := fresh.SendEnvelope(resendable(t, "channel.follow", followID), true); err != nil {
+		t.Fatal(err)
+	}
+	fresh.SendFile(testdata("channel.raid"))
+	e.rec.waitN(t, "twitch.raid", 1)
+
+	if n := len(e.rec.all("twitch.follow")); n != 1 {
+		t.Errorf("follow handled %d times, want 1", n)
+	}
+	if n := len(e.rec.all("twitch.cheer")); n != 1 {
+		t.Errorf("cheer handled %d times, want 1", n)
+	}
+	if n := len(e.srv.CallsTo("POST", "/eventsub/subscriptions")); n != posts {
+		t.Errorf("%d subscription requests after session_reconnect; must not resubscribe", n-posts)
+	}
+	if n := len(e.rec.all("twitch.disconnected")); n != 0 {
+		t.Errorf("session_reconnect emitted %d twitch.disconnected", n)
+	}
+	if !e.client.Connected() {
+		t.Error("not connected after the hand-over")
+	}
+}
+
+// resendable is a testdata envelope carrying a given message id.
+func resendable(t *testing.T, name, id string) []byte {
+	t.Helper()
+	m := map[string]any{}
+	b := mustRead(t, testdata(name))
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["metadata"].(map[string]any)["message_id"] = id
+	out, _ := json.Marshal(m)
+	return out
+}
+
+func TestKeepaliveLossReconnectsAndResubscribes(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{KeepaliveTimeoutSeconds: 1, KeepaliveInterval: 50 * time.Millisecond},
+		func(e *env) { e.cfg.KeepaliveGrace = 200 * time.Millisecond })
+	first := e.connected(t)
+	id, _ := first.SendFile(testdata("channel.subscribe"))
+	e.rec.waitN(t, "twitch.subscription", 1)
+	first.StopKeepalives()
+
+	second := e.nextSession(t, len(subscriptions)) // re-created by the client
+	dis := e.rec.waitN(t, "twitch.disconnected", 1)
+	if r, _ := dis[0].data["reason"].(string); !strings.Contains(r, "keepalive") {
+		t.Errorf("disconnect reason %q, want a keepalive timeout", r)
+	}
+	e.rec.waitN(t, "twitch.connected", 2)
+	// At-least-once delivery may repeat the old message on the new session.
+	second.SendEnvelope(resendable(t, "channel.subscribe", id), true)
+	second.SendFile(testdata("channel.raid"))
+	e.rec.waitN(t, "twitch.raid", 1)
+	if n := len(e.rec.all("twitch.subscription")); n != 1 {
+		t.Errorf("subscription event handled %d times, want 1", n)
+	}
+}
+
+func TestCloseCodesEachLeadToAFreshSubscribedSession(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, nil)
+	ss := e.connected(t)
+	for code := 4000; code <= 4007; code++ {
+		ss.Close(code, "test")
+		ss = e.nextSession(t, len(subscriptions))
+		dis := e.rec.waitN(t, "twitch.disconnected", code-3999)
+		reason, _ := dis[len(dis)-1].data["reason"].(string)
+		if !strings.Contains(reason, fmt.Sprint(code)) {
+			t.Errorf("close %d: reason %q does not name the code", code, reason)
+		}
+		if want := closeCodes[code].text; !strings.Contains(reason, want) {
+			t.Errorf("close %d: reason %q, want %q", code, reason, want)
+		}
+	}
+	if !strings.Contains(e.logs.String(), "level=ERROR") || !strings.Contains(e.logs.String(), "inbound traffic") {
+		t.Error("4001 (client sent inbound traffic) must be logged as an error")
+	}
+}
+
+func TestRevocationIsEmittedWithItsReason(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, nil)
+	ss := e.connected(t)
+	if err := ss.Revoke("channel.cheer", "authorization_revoked"); err != nil {
+		t.Fatal(err)
+	}
+	ev := e.rec.waitN(t, "twitch.subscription_revoked", 1)[0]
+	if ev.data["type"] != "channel.cheer" || ev.data["status"] != "authorization_revoked" {
+		t.Errorf("revocation data %v", ev.data)
+	}
+	if !strings.Contains(e.logs.String(), "revoked the app") {
+		t.Error("revocation reason not logged")
+	}
+}
+
+func TestRefusedSubscriptionNamesTheMissingScopeAndOthersStillWork(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, func(e *env) {
+		var scopes []string
+		for _, s := range Scopes {
+			if s != "bits:read" {
+				scopes = append(scopes, s)
+			}
+		}
+		e.srv.AddToken(twitchtest.Token{Access: "tok-bot", Refresh: "ref-bot", UserID: bot.ID, Login: bot.Login, Scopes: scopes})
+		e.srv.RefuseSubscription("channel.cheer", http.StatusForbidden, "subscription missing proper authorization")
+	})
+	e.start(t)
+	ss := e.nextSession(t, len(subscriptions)-1)
+	eventually(t, func() bool { return len(e.client.Refusals()) == 1 })
+	r := e.client.Refusals()[0]
+	if r.Type != "channel.cheer" || r.Scope != "bits:read" || !r.Missing || r.Status != http.StatusForbidden {
+		t.Errorf("refusal %+v", r)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "scope=bits:read") {
+		t.Errorf("log does not name the missing scope:\n%s", logs)
+	}
+	ss.SendFile(testdata("channel.follow"))
+	e.rec.waitN(t, "twitch.follow", 1)
+}

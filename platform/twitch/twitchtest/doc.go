@@ -1,0 +1,48 @@
+// Package twitchtest is an in-process fake of Twitch for tests: the
+// EventSub WebSocket (with the real metadata/payload envelopes), the
+// subscriptions endpoint, the Helix calls StarStreamer makes and the OAuth
+// endpoints (device code, token, validate). It listens on a loopback
+// address and records every HTTP call.
+//
+// There are a few central types: Server (the fake: URLs, users, tokens,
+// scripted failures, recorded calls) and Session (one WebSocket connection:
+// send keepalives, notifications, reconnect, revocation, close codes).
+//
+// # Using it
+//
+//	srv := twitchtest.New(twitchtest.Options{})
+//	t.Cleanup(srv.Close)
+//	srv.AddUser(twitchtest.User{ID: "1001", Login: "streamer", DisplayName: "Streamer"})
+//	srv.AddToken(twitchtest.Token{Access: "tok", Refresh: "ref", UserID: "1001", Login: "streamer", Scopes: twitch.Scopes})
+//	cfg := twitch.Config{ClientID: "cid", Channel: "streamer", Token: "tok",
+//		AuthURL: srv.AuthURL(), APIURL: srv.HelixURL(),
+//		EventSubURL: srv.EventSubURL(), SubscriptionsURL: srv.SubscriptionsURL()}
+//	// … start the client, then:
+//	ss, _ := srv.NextSession(5 * time.Second)   // the client connected
+//	ss.WaitSubscriptions(13, 5*time.Second)     // and subscribed
+//	ss.SendFile("platform/twitch/testdata/channel.follow.json")
+//	srv.WaitFor(5*time.Second, func() bool { return len(srv.ChatMessages()) == 1 })
+//
+// Endpoints: /ws (WebSocket), /eventsub/subscriptions and
+// /helix/eventsub/subscriptions (POST, GET, DELETE), /helix/users,
+// /helix/streams, /helix/chat/messages, /helix/clips (POST and GET),
+// /oauth2/device, /oauth2/token, /oauth2/validate.
+//
+// Scripting: FailNext and RateLimitNext (a 429 with Ratelimit-Reset) answer
+// the next matching request; RevokeToken makes a token answer 401 (its
+// refresh token still works, once); RefuseSubscription refuses one type;
+// DropNextChat answers is_sent=false; SetClipDelay delays clips; SetStream
+// marks a channel live; SetDeviceFlow scripts `twitch login`.
+// Session: SendKeepalive, Notify, SendEnvelope, SendFile, Resend (same
+// message_id again), Reconnect (session_reconnect; the new session keeps
+// the subscriptions), Revoke, StopKeepalives, Close(4000–4007).
+//
+// # Caveats
+//
+//   - Notify and SendFile send even without a matching subscription (real
+//     Twitch would not); check Subscriptions when that matters.
+//   - keepalive_timeout_seconds is whole seconds, as on Twitch; use
+//     Options.KeepaliveInterval to send keepalives faster than announced.
+//   - A client that sends any data frame is closed with 4001, as on Twitch.
+//   - Tokens never expire on their own unless Token.ExpiresIn says so.
+package twitchtest
