@@ -111,6 +111,12 @@ func (m *memStore) SaveTokens(t Tokens) error {
 	return nil
 }
 
+func (m *memStore) saveCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.saves)
+}
+
 func (m *memStore) current() Tokens {
 	m.mu.Lock()
 	defer m.mu.Unlock()
