@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // Emit hands a normalized event to the engine's bus (main wires it to bus.Emit).
@@ -143,11 +145,7 @@ func (c *Client) Run(ctx context.Context) error {
 				break
 			}
 			failures++
-			if failures == 1 {
-				c.log.Info("OBS not reachable, retrying", "err", err)
-			} else {
-				c.log.Debug("OBS still not reachable", "err", err, "attempt", failures, "backoff", backoff)
-			}
+			c.logDialError(err, failures, backoff)
 			if !sleep(ctx, jitter(backoff)) {
 				break
 			}
@@ -168,6 +166,23 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// logDialError logs a failed connection attempt: a refused password always
+// (the user must fix it), an absent OBS once per outage.
+func (c *Client) logDialError(err error, failures int, backoff time.Duration) {
+	var ce *websocket.CloseError
+	switch {
+	case errors.As(err, &ce) && ce.Code == closeAuthFailed:
+		c.log.Warn("OBS refused the password, retrying", "err", err, "backoff", backoff)
+	case failures == 1:
+		c.log.Info("cannot connect to OBS, retrying", "err", err)
+	default:
+		c.log.Debug("still cannot connect to OBS", "err", err, "attempt", failures, "backoff", backoff)
+	}
+}
+
+// closeAuthFailed is obs-websocket's close code for a wrong password.
+const closeAuthFailed = 4009
 
 // serve runs one session until it is lost or ctx ends. It reports false,
 // having emitted nothing, when the session failed before it went live.
