@@ -273,3 +273,7 @@ func (e *env) assertNoTokenInLogs(t *testing.T) {
 		}
 	}
 }
+
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}
