@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -138,7 +139,7 @@ func newTable(all []*Subscription) *table {
 
 func bySubOrder(a, b *Subscription) int {
 	if a.Priority != b.Priority {
-		return b.Priority - a.Priority
+		return cmp.Compare(b.Priority, a.Priority) // not b-a: that overflows for extreme priorities
 	}
 	switch {
 	case a.id < b.id:
@@ -350,6 +351,7 @@ func (b *Bus) runGo(s *Subscription, e *Event) {
 	start := time.Now()
 	b.latency.Observe(start.Sub(e.emitted))
 	var err error
+	skipped := false
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
@@ -358,9 +360,12 @@ func (b *Bus) runGo(s *Subscription, e *Event) {
 		if err != nil {
 			b.goErrs.Add(1)
 		}
-		s.Record(time.Since(start), err)
+		if !skipped || err != nil { // a filtered-out event is not an invocation (as for targets)
+			s.Record(time.Since(start), err)
+		}
 	}()
 	if s.Filter != nil && !s.Filter(e) {
+		skipped = true
 		return
 	}
 	if err = s.Handler(e); err != nil {

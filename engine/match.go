@@ -24,9 +24,11 @@ func compileGlob(p string) glob {
 	j := strings.LastIndexByte(p, '*')
 	g.prefix = p[:i]
 	g.suffix = p[j+1:]
-	for _, part := range strings.Split(p[i+1:j], "*") {
-		if part != "" {
-			g.middle = append(g.middle, part)
+	if j > i { // with a single '*' there is nothing between stars
+		for _, part := range strings.Split(p[i+1:j], "*") {
+			if part != "" {
+				g.middle = append(g.middle, part)
+			}
 		}
 	}
 	return g
