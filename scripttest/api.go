@@ -1,0 +1,417 @@
+package scripttest
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/starstreamer/starstreamer/bindings"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// testAPI is the t of test("name", function(t) ... end).
+type testAPI struct {
+	env    *env
+	module string
+	result *TestResult
+	self   *lua.LTable
+	msgID  int
+}
+
+// table builds t. Every function works with t.f(...) and t:f(...).
+func (a *testAPI) table(L *lua.LState) *lua.LTable {
+	t := L.NewTable()
+	a.self = t
+	fns := map[string]func(L *lua.LState, base int) int{
+		"chat": a.chat, "emit": a.emit, "advance": a.advance, "wait": a.wait,
+		"sent": a.sent, "messages": a.messages, "clear": a.clear, "obs": a.obsCalls,
+		"stream": a.stream, "clip_error": a.clipError,
+		"store": a.store, "set_store": a.setStore, "config": a.config,
+		"reload": a.reload, "restart": a.restart, "load": a.load, "errors": a.errors,
+		"now": a.now,
+		"eq":  a.eq, "ok": a.ok, "contains": a.contains, "not_contains": a.notContains, "fail": a.fail,
+	}
+	for name, f := range fns {
+		t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			base := 0
+			if L.Get(1) == t {
+				base = 1
+			}
+			return f(L, base)
+		}))
+	}
+	return t
+}
+
+// where is the test file's line calling the current t function.
+func where(L *lua.LState) string { return strings.TrimSuffix(L.Where(1), ":") }
+
+// failf records a failure at the caller's line and stops the test.
+func (a *testAPI) failf(L *lua.LState, format string, args ...any) {
+	a.result.Failures = append(a.result.Failures, where(L)+": "+fmt.Sprintf(format, args...))
+	L.RaiseError("%s", stopMarker)
+}
+
+// check stops the test when an engine operation failed.
+func (a *testAPI) check(L *lua.LState, what string, err error) {
+	if err != nil {
+		a.failf(L, "%s: %v", what, err)
+	}
+}
+
+// step returns the texts sent since the step began.
+func (a *testAPI) step(L *lua.LState, mark int) int {
+	msgs := a.env.twitch.messages()
+	out := L.NewTable()
+	for _, m := range msgs[min(mark, len(msgs)):] {
+		out.Append(lua.LString(m.Text))
+	}
+	L.Push(out)
+	return 1
+}
+
+// user turns "alice" or {username=..., moderator=true, ...} into an event user.
+func (a *testAPI) user(L *lua.LState, v lua.LValue) map[string]any {
+	u := map[string]any{"badges": []any{}, "broadcaster": false, "moderator": false, "vip": false, "subscriber": false}
+	switch x := v.(type) {
+	case lua.LString:
+		u["username"] = strings.ToLower(string(x))
+	case *lua.LTable:
+		m, _ := toGo(x, 0).(map[string]any)
+		for k, val := range m {
+			u[k] = val
+		}
+	default:
+		L.ArgError(1, "user: a login or a table {username=..., moderator=true, ...} expected")
+	}
+	login, _ := u["username"].(string)
+	if login == "" {
+		L.ArgError(1, "user needs a username")
+	}
+	if _, ok := u["id"]; !ok {
+		u["id"] = "id-" + login
+	}
+	if _, ok := u["display_name"]; !ok {
+		u["display_name"] = strings.ToUpper(login[:1]) + login[1:]
+	}
+	a.env.twitch.mu.Lock()
+	a.env.twitch.users[login] = bindings.TwitchUser{ID: fmt.Sprint(u["id"]), Login: login, DisplayName: fmt.Sprint(u["display_name"])}
+	a.env.twitch.mu.Unlock()
+	return u
+}
+
+// t.chat(user, text) -> {texts sent meanwhile}
+func (a *testAPI) chat(L *lua.LState, b int) int {
+	u := a.user(L, L.Get(b+1))
+	text := L.CheckString(b + 2)
+	a.msgID++
+	mark := len(a.env.twitch.messages())
+	a.check(L, "chat", a.env.emit("twitch.chat.message", map[string]any{
+		"user": u, "message": text, "message_id": fmt.Sprintf("msg-%d", a.msgID), "badges": []any{},
+	}))
+	return a.step(L, mark)
+}
+
+// t.emit(type, data) -> {texts sent meanwhile}
+func (a *testAPI) emit(L *lua.LState, b int) int {
+	typ := L.CheckString(b + 1)
+	data, _ := toGo(L.OptTable(b+2, L.NewTable()), 0).(map[string]any)
+	if data == nil {
+		data = map[string]any{}
+	}
+	mark := len(a.env.twitch.messages())
+	a.check(L, "emit", a.env.emit(typ, data))
+	return a.step(L, mark)
+}
+
+// t.advance(seconds): moves the fake clock.
+func (a *testAPI) advance(L *lua.LState, b int) int {
+	s := float64(L.CheckNumber(b + 1))
+	if s < 0 || math.IsNaN(s) {
+		L.ArgError(b+1, "seconds must not be negative")
+	}
+	a.env.clock.advance(time.Duration(s * float64(time.Second)))
+	return 0
+}
+
+// t.wait(seconds): waits in real time (for after/every/sleep), then settles.
+func (a *testAPI) wait(L *lua.LState, b int) int {
+	s := float64(L.CheckNumber(b + 1))
+	if s < 0 || s > 30 {
+		L.ArgError(b+1, "seconds must be between 0 and 30")
+	}
+	time.Sleep(time.Duration(s * float64(time.Second)))
+	a.check(L, "wait", a.env.settle())
+	return 0
+}
+
+func (a *testAPI) now(L *lua.LState, _ int) int {
+	L.Push(lua.LNumber(a.env.clock.Now().Unix()))
+	return 1
+}
+
+// t.sent() -> every text sent in this test (since t.clear()).
+func (a *testAPI) sent(L *lua.LState, _ int) int { return a.step(L, a.env.mark) }
+
+// t.messages() -> {{text, module, reply_to}, ...}
+func (a *testAPI) messages(L *lua.LState, _ int) int {
+	out := L.NewTable()
+	msgs := a.env.twitch.messages()
+	for _, m := range msgs[min(a.env.mark, len(msgs)):] {
+		e := L.NewTable()
+		e.RawSetString("text", lua.LString(m.Text))
+		e.RawSetString("module", lua.LString(m.Module))
+		e.RawSetString("reply_to", lua.LString(m.ReplyTo))
+		out.Append(e)
+	}
+	L.Push(out)
+	return 1
+}
+
+func (a *testAPI) clear(L *lua.LState, _ int) int {
+	a.env.mark = len(a.env.twitch.messages())
+	return 0
+}
+
+// t.obs() -> {"set_source_visible Alerts Confetti true", ...}
+func (a *testAPI) obsCalls(L *lua.LState, _ int) int {
+	out := L.NewTable()
+	for _, c := range a.env.obs.list() {
+		out.Append(lua.LString(c))
+	}
+	L.Push(out)
+	return 1
+}
+
+// t.stream{live=true, started_ago=3600, title=..., game=..., viewers=...}
+func (a *testAPI) stream(L *lua.LState, b int) int {
+	m, _ := toGo(L.CheckTable(b+1), 0).(map[string]any)
+	s := bindings.TwitchStream{}
+	s.Live, _ = m["live"].(bool)
+	s.Title, _ = m["title"].(string)
+	s.Game, _ = m["game"].(string)
+	if v, ok := m["viewers"].(float64); ok {
+		s.Viewers = int(v)
+	}
+	if v, ok := m["started_ago"].(float64); ok {
+		s.StartedAt = a.env.clock.Now().Add(-time.Duration(v * float64(time.Second)))
+	}
+	a.env.twitch.mu.Lock()
+	a.env.twitch.stream = s
+	a.env.twitch.mu.Unlock()
+	return 0
+}
+
+// t.clip_error(msg): create_clip fails with msg from now on (nil: succeeds).
+func (a *testAPI) clipError(L *lua.LState, b int) int {
+	var err error
+	if s := L.OptString(b+1, ""); s != "" {
+		err = fmt.Errorf("%s", s)
+	}
+	a.env.twitch.mu.Lock()
+	a.env.twitch.clipErr = err
+	a.env.twitch.mu.Unlock()
+	return 0
+}
+
+func (a *testAPI) moduleArg(L *lua.LState, n int) string {
+	return L.OptString(n, a.module)
+}
+
+// t.store(key [, module]) -> the stored value
+func (a *testAPI) store(L *lua.LState, b int) int {
+	v, err := a.env.storeGet(a.moduleArg(L, b+2), L.CheckString(b+1))
+	a.check(L, "store", err)
+	L.Push(toLua(L, v, 0))
+	return 1
+}
+
+// t.set_store(key, value [, module])
+func (a *testAPI) setStore(L *lua.LState, b int) int {
+	a.check(L, "set_store", a.env.storeSet(a.moduleArg(L, b+3), L.CheckString(b+1), toGo(L.Get(b+2), 0)))
+	return 0
+}
+
+// t.config(key, value [, module]): a config override, then a reload.
+func (a *testAPI) config(L *lua.LState, b int) int {
+	a.check(L, "config", a.env.setConfig(a.moduleArg(L, b+3), L.CheckString(b+1), toGo(L.Get(b+2), 0)))
+	return 0
+}
+
+func (a *testAPI) reload(L *lua.LState, b int) int {
+	a.check(L, "reload", a.env.reload(a.moduleArg(L, b+1)))
+	return 0
+}
+
+func (a *testAPI) restart(L *lua.LState, _ int) int {
+	a.check(L, "restart", a.env.restart())
+	return 0
+}
+
+func (a *testAPI) load(L *lua.LState, b int) int {
+	a.check(L, "load", a.env.load(L.CheckString(b+1)))
+	return 0
+}
+
+// t.errors([module]) -> count, last error
+func (a *testAPI) errors(L *lua.LState, b int) int {
+	st, _ := a.env.reg.Module(a.moduleArg(L, b+1))
+	L.Push(lua.LNumber(st.Errors))
+	L.Push(lua.LString(st.LastError))
+	return 2
+}
+
+// ---- assertions: each stops the test with file:line and a clear message ----
+
+func msgArg(L *lua.LState, n int) string {
+	if s := L.OptString(n, ""); s != "" {
+		return s + ": "
+	}
+	return ""
+}
+
+func (a *testAPI) eq(L *lua.LState, b int) int {
+	got, want := toGo(L.Get(b+1), 0), toGo(L.Get(b+2), 0)
+	if !reflect.DeepEqual(got, want) {
+		a.failf(L, "%sgot %s, want %s", msgArg(L, b+3), show(L.Get(b+1)), show(L.Get(b+2)))
+	}
+	return 0
+}
+
+func (a *testAPI) ok(L *lua.LState, b int) int {
+	if !lua.LVAsBool(L.Get(b + 1)) {
+		a.failf(L, "%sgot %s, want a true value", msgArg(L, b+2), show(L.Get(b+1)))
+	}
+	return 0
+}
+
+func (a *testAPI) fail(L *lua.LState, b int) int {
+	a.failf(L, "%s", L.OptString(b+1, "failed"))
+	return 0
+}
+
+// hay is a string or a list of strings; found reports whether needle is in it.
+func found(hay lua.LValue, needle string) bool {
+	switch h := hay.(type) {
+	case lua.LString:
+		return strings.Contains(string(h), needle)
+	case *lua.LTable:
+		for i := 1; i <= h.Len(); i++ {
+			if s, ok := h.RawGetInt(i).(lua.LString); ok && strings.Contains(string(s), needle) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (a *testAPI) contains(L *lua.LState, b int) int {
+	needle := L.CheckString(b + 2)
+	if !found(L.Get(b+1), needle) {
+		a.failf(L, "%s%s does not contain %q", msgArg(L, b+3), show(L.Get(b+1)), needle)
+	}
+	return 0
+}
+
+func (a *testAPI) notContains(L *lua.LState, b int) int {
+	needle := L.CheckString(b + 2)
+	if found(L.Get(b+1), needle) {
+		a.failf(L, "%s%s contains %q", msgArg(L, b+3), show(L.Get(b+1)), needle)
+	}
+	return 0
+}
+
+// ---- values ----
+
+// show formats a Lua value for a failure message.
+func show(v lua.LValue) string {
+	return showDepth(v, 0)
+}
+
+func showDepth(v lua.LValue, depth int) string {
+	switch x := v.(type) {
+	case lua.LString:
+		return fmt.Sprintf("%q", string(x))
+	case *lua.LTable:
+		if depth > 4 {
+			return "{...}"
+		}
+		var parts []string
+		n := x.Len()
+		for i := 1; i <= n; i++ {
+			parts = append(parts, showDepth(x.RawGetInt(i), depth+1))
+		}
+		var keys []string
+		x.ForEach(func(k, val lua.LValue) {
+			if num, ok := k.(lua.LNumber); ok && float64(num) >= 1 && float64(num) <= float64(n) && float64(num) == math.Floor(float64(num)) {
+				return
+			}
+			keys = append(keys, fmt.Sprintf("%s = %s", lua.LVAsString(k), showDepth(val, depth+1)))
+		})
+		sort.Strings(keys)
+		return "{" + strings.Join(append(parts, keys...), ", ") + "}"
+	}
+	return v.String()
+}
+
+// toGo copies a Lua value: lists (1..n) become []any, other tables
+// map[string]any, numbers float64.
+func toGo(v lua.LValue, depth int) any {
+	if depth > 32 {
+		return nil
+	}
+	switch x := v.(type) {
+	case lua.LString:
+		return string(x)
+	case lua.LNumber:
+		return float64(x)
+	case lua.LBool:
+		return bool(x)
+	case *lua.LTable:
+		n := x.Len()
+		count := 0
+		x.ForEach(func(lua.LValue, lua.LValue) { count++ })
+		if n > 0 && count == n {
+			out := make([]any, n)
+			for i := 1; i <= n; i++ {
+				out[i-1] = toGo(x.RawGetInt(i), depth+1)
+			}
+			return out
+		}
+		out := map[string]any{}
+		x.ForEach(func(k, val lua.LValue) { out[lua.LVAsString(k)] = toGo(val, depth+1) })
+		return out
+	}
+	return nil
+}
+
+// toLua copies a JSON-shaped Go value into L.
+func toLua(L *lua.LState, v any, depth int) lua.LValue {
+	if depth > 32 {
+		return lua.LNil
+	}
+	switch x := v.(type) {
+	case string:
+		return lua.LString(x)
+	case float64:
+		return lua.LNumber(x)
+	case bool:
+		return lua.LBool(x)
+	case []any:
+		t := L.CreateTable(len(x), 0)
+		for _, e := range x {
+			t.Append(toLua(L, e, depth+1))
+		}
+		return t
+	case map[string]any:
+		t := L.CreateTable(0, len(x))
+		for k, e := range x {
+			t.RawSetString(k, toLua(L, e, depth+1))
+		}
+		return t
+	}
+	return lua.LNil
+}

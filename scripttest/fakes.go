@@ -1,0 +1,167 @@
+package scripttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/starstreamer/starstreamer/bindings"
+)
+
+// Start is the fake clock's time at the beginning of every test.
+var Start = time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+
+// clock is the fake time of a test: it moves only with advance.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Sent is one chat message a module sent.
+type Sent struct {
+	Module  string
+	Text    string
+	ReplyTo string // the message id answered, "" for send_message
+}
+
+// fakeTwitch implements bindings.Twitch and records every message.
+type fakeTwitch struct {
+	mu       sync.Mutex
+	sent     []Sent
+	stream   bindings.TwitchStream
+	clip     bindings.TwitchClip
+	clipErr  error
+	clips    int
+	users    map[string]bindings.TwitchUser
+	inflight atomic.Int64
+}
+
+func newFakeTwitch() *fakeTwitch {
+	return &fakeTwitch{users: map[string]bindings.TwitchUser{},
+		clip: bindings.TwitchClip{ID: "clip1", URL: "https://clips.twitch.tv/clip1", EditURL: "https://clips.twitch.tv/clip1/edit"}}
+}
+
+func (f *fakeTwitch) record(ctx context.Context, parent, text string) error {
+	f.inflight.Add(1)
+	defer f.inflight.Add(-1)
+	f.mu.Lock()
+	f.sent = append(f.sent, Sent{Module: bindings.ModuleFrom(ctx), Text: text, ReplyTo: parent})
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeTwitch) SendMessage(ctx context.Context, text string) error {
+	return f.record(ctx, "", text)
+}
+
+func (f *fakeTwitch) Reply(ctx context.Context, parent, text string) error {
+	return f.record(ctx, parent, text)
+}
+
+func (f *fakeTwitch) CreateClip(context.Context) (bindings.TwitchClip, error) {
+	f.inflight.Add(1)
+	defer f.inflight.Add(-1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.clips++
+	return f.clip, f.clipErr
+}
+
+func (f *fakeTwitch) Stream(context.Context) (bindings.TwitchStream, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stream, nil
+}
+
+func (f *fakeTwitch) User(_ context.Context, login string) (bindings.TwitchUser, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u, ok := f.users[strings.ToLower(login)]
+	if !ok {
+		return u, fmt.Errorf("user %q: %w", login, errNoSuchUser)
+	}
+	return u, nil
+}
+
+var errNoSuchUser = errors.New("no such user")
+
+func (f *fakeTwitch) messages() []Sent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Sent(nil), f.sent...)
+}
+
+func (f *fakeTwitch) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.sent) + f.clips
+}
+
+// fakeOBS implements bindings.OBS and records every request as a line such
+// as "set_source_visible Alerts Confetti true".
+type fakeOBS struct {
+	mu    sync.Mutex
+	calls []string
+	scene string
+}
+
+func (o *fakeOBS) rec(format string, args ...any) {
+	o.mu.Lock()
+	o.calls = append(o.calls, fmt.Sprintf(format, args...))
+	o.mu.Unlock()
+}
+
+func (o *fakeOBS) SetScene(_ context.Context, name string) error {
+	o.rec("set_scene %s", name)
+	o.mu.Lock()
+	o.scene = name
+	o.mu.Unlock()
+	return nil
+}
+
+func (o *fakeOBS) CurrentScene(context.Context) (string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.scene, nil
+}
+
+func (o *fakeOBS) SetSourceVisible(_ context.Context, scene, source string, visible bool) error {
+	o.rec("set_source_visible %s %s %t", scene, source, visible)
+	return nil
+}
+
+func (o *fakeOBS) StartStream(context.Context) error { o.rec("start_stream"); return nil }
+func (o *fakeOBS) StopStream(context.Context) error  { o.rec("stop_stream"); return nil }
+func (o *fakeOBS) StartRecord(context.Context) error { o.rec("start_record"); return nil }
+
+func (o *fakeOBS) StopRecord(context.Context) (string, error) {
+	o.rec("stop_record")
+	return "/tmp/recording.mkv", nil
+}
+
+func (o *fakeOBS) Call(_ context.Context, req string, fields map[string]any) (map[string]any, error) {
+	o.rec("call %s", req)
+	return map[string]any{}, nil
+}
+
+func (o *fakeOBS) list() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.calls...)
+}

@@ -1,0 +1,254 @@
+package scripttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/starstreamer/starstreamer/stdlib"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// FileTimeout bounds the run time of one test file.
+var FileTimeout = 2 * time.Minute
+
+// Run runs the script tests under path: one *_test.lua file, or every such
+// file below a folder. It writes a report to out ("ok"/"FAIL" per file, each
+// failure with file:line) and returns how many tests failed; a test file that
+// does not load counts as one failure. err is for a path that cannot be read.
+func Run(path string, out io.Writer) (failed int, err error) {
+	files, err := Files(path)
+	if err != nil {
+		return 0, err
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(out, "no *_test.lua files under %s\n", path)
+		return 0, nil
+	}
+	for _, f := range files {
+		res := RunFile(f, nil)
+		res.Report(out)
+		failed += res.Failed()
+	}
+	return failed, nil
+}
+
+// Files lists the *_test.lua files under path (or path itself), sorted.
+func Files(path string) ([]string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("script tests: %w", err)
+	}
+	if !fi.IsDir() {
+		return []string{path}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != path && strings.HasPrefix(d.Name(), ".") {
+			return fs.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(d.Name(), "_test.lua") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	sort.Strings(files)
+	return files, err
+}
+
+// Result is the outcome of one test file.
+type Result struct {
+	File  string
+	Tests []TestResult
+	Err   error // the file itself did not load or run
+}
+
+// TestResult is the outcome of one test(...) of a file.
+type TestResult struct {
+	Name     string
+	Failures []string // "file:line: message"
+	Duration time.Duration
+}
+
+// Failed counts failed tests (a file that did not run counts as one).
+func (r Result) Failed() int {
+	n := 0
+	if r.Err != nil {
+		n++
+	}
+	for _, t := range r.Tests {
+		if len(t.Failures) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Report writes the result in the style of go test.
+func (r Result) Report(out io.Writer) {
+	for _, t := range r.Tests {
+		if len(t.Failures) > 0 {
+			fmt.Fprintf(out, "--- FAIL: %s (%.2fs)\n", t.Name, t.Duration.Seconds())
+			for _, f := range t.Failures {
+				fmt.Fprintf(out, "    %s\n", f)
+			}
+		}
+	}
+	if r.Err != nil {
+		fmt.Fprintf(out, "FAIL\t%s\t%v\n", r.File, r.Err)
+		return
+	}
+	status := "ok"
+	if r.Failed() > 0 {
+		status = "FAIL"
+	}
+	fmt.Fprintf(out, "%s\t%s\t%d tests, %d failed\n", status, r.File, len(r.Tests), r.Failed())
+}
+
+// target finds the scripts folder and the module a test file tests:
+// scripts/chat_test.lua -> (scripts, chat); scripts/rpg/x_test.lua -> (scripts, rpg).
+func target(file string) (root, module string, err error) {
+	dir := filepath.Dir(file)
+	if _, err := os.Stat(filepath.Join(dir, "init.lua")); err == nil {
+		return filepath.Dir(dir), filepath.Base(dir), nil
+	}
+	name := strings.TrimSuffix(filepath.Base(file), "_test.lua")
+	if _, err := os.Stat(filepath.Join(dir, name+".lua")); err == nil {
+		return dir, name, nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, name, "init.lua")); err == nil {
+		return dir, name, nil
+	}
+	return "", "", fmt.Errorf("%s tests no module: expected %s.lua or %s/init.lua beside it", file, name, name)
+}
+
+// RunFile runs one test file. log receives the engine's logs (nil: none).
+func RunFile(file string, log *slog.Logger) Result {
+	res := Result{File: file}
+	if log == nil {
+		log = discardLogger()
+	}
+	root, module, err := target(file)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	code, err := os.ReadFile(file)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 1024})
+	defer L.Close()
+	for _, lib := range []struct {
+		name string
+		fn   lua.LGFunction
+	}{{lua.BaseLibName, lua.OpenBase}, {lua.TabLibName, lua.OpenTable}, {lua.StringLibName, lua.OpenString}, {lua.MathLibName, lua.OpenMath}} {
+		L.Push(L.NewFunction(lib.fn))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	for _, n := range []string{"dofile", "loadfile", "collectgarbage", "require", "module"} {
+		L.SetGlobal(n, lua.LNil)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), FileTimeout)
+	defer cancel()
+	L.SetContext(ctx)
+	required := map[string]lua.LValue{}
+	L.SetGlobal("require", L.NewFunction(func(L *lua.LState) int {
+		name := L.CheckString(1)
+		if v, ok := required[name]; ok {
+			L.Push(v)
+			return 1
+		}
+		src, ok := stdlib.Source(name)
+		if !ok {
+			L.RaiseError("require %q: test files can require the standard library only", name)
+		}
+		fn, err := L.Load(strings.NewReader(string(src)), "stdlib/"+name+".lua")
+		if err != nil {
+			L.RaiseError("require %q: %v", name, err)
+		}
+		L.Push(fn)
+		L.Call(0, 1)
+		required[name] = L.Get(-1)
+		return 1
+	}))
+	type pending struct {
+		name string
+		fn   *lua.LFunction
+	}
+	var tests []pending
+	L.SetGlobal("test", L.NewFunction(func(L *lua.LState) int {
+		tests = append(tests, pending{L.CheckString(1), L.CheckFunction(2)})
+		return 0
+	}))
+	fn, err := L.Load(strings.NewReader(string(code)), file)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	L.Push(fn)
+	if err := L.PCall(0, 0, nil); err != nil {
+		res.Err = err
+		return res
+	}
+	for _, p := range tests {
+		res.Tests = append(res.Tests, runTest(L, p.name, p.fn, root, module, log))
+		if ctx.Err() != nil {
+			res.Err = fmt.Errorf("test file ran longer than %v", FileTimeout)
+			break
+		}
+	}
+	return res
+}
+
+// errStop unwinds a test after a failed assertion.
+const stopMarker = "\x00scripttest: stop"
+
+func runTest(L *lua.LState, name string, fn *lua.LFunction, root, module string, log *slog.Logger) TestResult {
+	start := time.Now()
+	tr := TestResult{Name: name}
+	e, err := newEnv(root, log)
+	if err != nil {
+		tr.Failures = append(tr.Failures, err.Error())
+		return tr
+	}
+	defer e.close()
+	if err := e.load(module); err != nil {
+		tr.Failures = append(tr.Failures, fmt.Sprintf("module %s did not load: %v", module, err))
+		return tr
+	}
+	api := &testAPI{env: e, module: module, result: &tr}
+	t := api.table(L)
+	if err := L.CallByParam(lua.P{Fn: fn, NRet: 0, Protect: true}, t); err != nil {
+		msg := err.Error()
+		var apiErr *lua.ApiError
+		if errors.As(err, &apiErr) {
+			msg = lua.LVAsString(apiErr.Object)
+		}
+		if !strings.Contains(msg, stopMarker) {
+			tr.Failures = append(tr.Failures, "error: "+msg)
+		}
+	}
+	if len(tr.Failures) > 0 {
+		for _, m := range e.reg.Modules() {
+			if m.LastError != "" {
+				tr.Failures = append(tr.Failures, fmt.Sprintf("(module %s last error: %s)", m.Name, m.LastError))
+			}
+		}
+	}
+	tr.Duration = time.Since(start)
+	return tr
+}
