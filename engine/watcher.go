@@ -149,10 +149,17 @@ func ModuleForPath(dir, p string) (string, bool) {
 			return n, true
 		}
 		// a folder module's folder appearing or disappearing
-		if ValidModuleName(name) && !strings.Contains(name, ".") {
-			return name, true
+		if !ValidModuleName(name) {
+			return "", false
 		}
-		return "", false
+		if strings.Trim(name, "0123456789") == "" {
+			// vim probes a folder with files named 4913, 5036, ...: a name made of
+			// digits only is a module only while it is a folder
+			if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+				return "", false
+			}
+		}
+		return name, true
 	}
 	last := parts[len(parts)-1]
 	if !strings.HasSuffix(last, ".lua") || !ValidModuleName(parts[0]) {

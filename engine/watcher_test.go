@@ -1,0 +1,255 @@
+package engine_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/starstreamer/starstreamer/engine"
+)
+
+func TestModuleForPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "scripts")
+	cases := []struct {
+		name   string
+		path   string
+		module string // "" means not a module's file
+	}{
+		{"one-file module", "chat.lua", "chat"},
+		{"folder module's init", "rpg/init.lua", "rpg"},
+		{"folder module's other file", "rpg/shop.lua", "rpg"},
+		{"file in a sub-folder of a module", "rpg/sub/items.lua", "rpg"},
+		{"the module folder itself", "rpg", "rpg"},
+		{"dashes and underscores", "my_mod-2.lua", "my_mod-2"},
+		{"hidden file", ".chat.lua", ""},
+		{"hidden folder", ".git/config.lua", ""},
+		{"hidden file in a module", "rpg/.shop.lua", ""},
+		{"script test", "chat_test.lua", ""},
+		{"vim swap file", ".chat.lua.swp", ""},
+		{"vim swap file in a module", "rpg/.init.lua.swp", ""},
+		{"backup file", "chat.lua~", ""},
+		{"backup file in a module", "rpg/init.lua~", ""},
+		{"vim write probe", "4913", ""},
+		{"vim write probe in a module", "rpg/4913", ""},
+		{"VS Code style temporary", ".chat.lua.tmp", ""},
+		{"not Lua", "notes.txt", ""},
+		{"not Lua in a module", "rpg/readme.md", ""},
+		{"bad module name", "my mod.lua", ""},
+		{"bad folder name", "my mod/init.lua", ""},
+		{"the scripts folder", ".", ""},
+		{"escapes the folder", "../escape.lua", ""},
+		{"escapes and comes back", "../scripts2/x.lua", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := engine.ModuleForPath(dir, filepath.Join(dir, c.path))
+			if ok != (c.module != "") || got != c.module {
+				t.Errorf("ModuleForPath(%s) = %q, %v; want %q", c.path, got, ok, c.module)
+			}
+		})
+	}
+	// a folder named with digits only is a module; a file so named is vim's probe
+	if err := os.MkdirAll(filepath.Join(dir, "2024"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := engine.ModuleForPath(dir, filepath.Join(dir, "2024")); !ok || got != "2024" {
+		t.Errorf("ModuleForPath(2024/) = %q, %v; want the folder module 2024", got, ok)
+	}
+	if got, ok := engine.ModuleForPath(dir, "/elsewhere/chat.lua"); ok {
+		t.Errorf("a path outside the folder maps to %q", got)
+	}
+}
+
+// watch starts a Watcher on dir with a 20 ms debounce; module names arrive on
+// the returned channel.
+func watch(t *testing.T, dir string) <-chan string {
+	t.Helper()
+	ch := make(chan string, 64)
+	w, err := engine.NewWatcher(dir, 20*time.Millisecond, quiet, func(m string) { ch <- m })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ch
+}
+
+// expectChange waits (bounded) for the next callback and checks its module.
+func expectChange(t *testing.T, ch <-chan string, module string) {
+	t.Helper()
+	select {
+	case got := <-ch:
+		if got != module {
+			t.Fatalf("callback for %q, want %q", got, module)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no callback for %q", module)
+	}
+}
+
+// expectQuiet checks that no further callback comes within 10 debounce periods.
+func expectQuiet(t *testing.T, ch <-chan string) {
+	t.Helper()
+	select {
+	case got := <-ch:
+		t.Fatalf("unexpected extra callback for %q", got)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+func write(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWatcherCallsBackOncePerChange(t *testing.T) {
+	cases := []struct {
+		name   string
+		setup  func(dir string) // before the watcher starts
+		change func(dir string)
+		module string
+	}{
+		{"write in place",
+			func(dir string) { write(t, filepath.Join(dir, "chat.lua"), "v1") },
+			func(dir string) { write(t, filepath.Join(dir, "chat.lua"), "v2") },
+			"chat"},
+		{"write a temporary file, rename it over the script",
+			func(dir string) { write(t, filepath.Join(dir, "chat.lua"), "v1") },
+			func(dir string) {
+				tmp := filepath.Join(dir, ".chat.lua.tmp")
+				write(t, tmp, "v2")
+				if err := os.Rename(tmp, filepath.Join(dir, "chat.lua")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			"chat"},
+		{"vim: backup, probe file, write",
+			func(dir string) { write(t, filepath.Join(dir, "chat.lua"), "v1") },
+			func(dir string) {
+				p := filepath.Join(dir, "chat.lua")
+				write(t, filepath.Join(dir, "4913"), "")
+				os.Remove(filepath.Join(dir, "4913"))
+				if err := os.Rename(p, p+"~"); err != nil {
+					t.Fatal(err)
+				}
+				write(t, p, "v2")
+				os.Remove(p + "~")
+			},
+			"chat"},
+		{"delete",
+			func(dir string) { write(t, filepath.Join(dir, "chat.lua"), "v1") },
+			func(dir string) { os.Remove(filepath.Join(dir, "chat.lua")) },
+			"chat"},
+		{"new folder module",
+			func(string) {},
+			func(dir string) {
+				if err := os.Mkdir(filepath.Join(dir, "rpg"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				write(t, filepath.Join(dir, "rpg", "init.lua"), "v1")
+			},
+			"rpg"},
+		{"write in an existing sub-folder of a module",
+			func(dir string) {
+				os.MkdirAll(filepath.Join(dir, "rpg", "lib"), 0o755)
+				write(t, filepath.Join(dir, "rpg", "init.lua"), "v1")
+			},
+			func(dir string) { write(t, filepath.Join(dir, "rpg", "lib", "shop.lua"), "v1") },
+			"rpg"},
+		{"several quick writes",
+			func(dir string) { write(t, filepath.Join(dir, "chat.lua"), "v1") },
+			func(dir string) {
+				for _, v := range []string{"v2", "v3", "v4", "v5", "v6"} {
+					write(t, filepath.Join(dir, "chat.lua"), v)
+				}
+			},
+			"chat"},
+		{"hidden and test files only",
+			func(string) {},
+			func(dir string) {
+				write(t, filepath.Join(dir, ".hidden.lua"), "x")
+				write(t, filepath.Join(dir, "chat_test.lua"), "x")
+				write(t, filepath.Join(dir, "notes.txt"), "x")
+			},
+			""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			c.setup(dir)
+			ch := watch(t, dir)
+			c.change(dir)
+			if c.module != "" {
+				expectChange(t, ch, c.module)
+			}
+			expectQuiet(t, ch)
+		})
+	}
+}
+
+func TestWatcherFollowsNewFolders(t *testing.T) {
+	dir := t.TempDir()
+	ch := watch(t, dir)
+	if err := os.MkdirAll(filepath.Join(dir, "rpg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "rpg", "init.lua"), "v1")
+	expectChange(t, ch, "rpg")
+	// the new folder is watched: later writes inside it, and in a folder made
+	// inside it, are seen
+	write(t, filepath.Join(dir, "rpg", "init.lua"), "v2")
+	expectChange(t, ch, "rpg")
+	if err := os.Mkdir(filepath.Join(dir, "rpg", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	expectQuiet(t, ch) // a bare sub-folder is not a change of Lua code
+	write(t, filepath.Join(dir, "rpg", "sub", "x.lua"), "v1")
+	expectChange(t, ch, "rpg")
+	// two modules changing at once get one callback each
+	write(t, filepath.Join(dir, "a.lua"), "v1")
+	write(t, filepath.Join(dir, "rpg", "init.lua"), "v3")
+	got := map[string]bool{}
+	for i := 0; i < 2; i++ {
+		select {
+		case m := <-ch:
+			got[m] = true
+		case <-time.After(5 * time.Second):
+			t.Fatalf("callbacks so far %v, want a and rpg", got)
+		}
+	}
+	if !got["a"] || !got["rpg"] {
+		t.Errorf("callbacks %v, want a and rpg", got)
+	}
+	expectQuiet(t, ch)
+}
+
+func TestWatcherStopsWithItsContext(t *testing.T) {
+	dir := t.TempDir()
+	ch := make(chan string, 4)
+	w, err := engine.NewWatcher(dir, 20*time.Millisecond, quiet, func(m string) { ch <- m })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context was cancelled")
+	}
+	write(t, filepath.Join(dir, "chat.lua"), "v1")
+	expectQuiet(t, ch)
+
+	if _, err := engine.NewWatcher(filepath.Join(dir, "missing"), time.Millisecond, quiet, func(string) {}); err == nil {
+		t.Error("NewWatcher on a missing folder succeeded")
+	}
+}
