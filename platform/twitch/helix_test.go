@@ -279,3 +279,28 @@ func TestBroadcasterAsBotStartsWithTheModeratorLimit(t *testing.T) {
 		t.Errorf("%d Get Users calls; the validated token already names the broadcaster", n)
 	}
 }
+
+// TestChatInReplyOut is the Go half of the end-to-end path: a viewer's
+// chat message arrives as an event, the handler replies, and the reply
+// reaches Helix naming the viewer's message as its parent.
+func TestChatInReplyOut(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, nil)
+	ss := e.connected(t)
+	viewer := twitchtest.User{ID: "555", Login: "viewer", DisplayName: "Viewer"}
+	msgID, err := ss.SendChatMessage(viewer, "!ping", twitchtest.Badge{SetID: "subscriber", ID: "6", Info: "6"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := e.rec.waitN(t, "twitch.chat.message", 1)[0]
+	u := ev.data["user"].(map[string]any)
+	if ev.data["message"] != "!ping" || ev.data["message_id"] != msgID || u["username"] != "viewer" ||
+		u["subscriber"] != true || u["moderator"] != false {
+		t.Fatalf("event %v", ev.data)
+	}
+	if err := e.client.Reply(context.Background(), ev.data["message_id"].(string), "pong"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.srv.ChatMessages(); len(got) != 1 || got[0].ReplyParentMessageID != msgID || got[0].Message != "pong" {
+		t.Fatalf("chat = %+v", got)
+	}
+}

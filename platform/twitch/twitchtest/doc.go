@@ -33,7 +33,7 @@
 // refresh token still works, once); RefuseSubscription refuses one type;
 // DropNextChat answers is_sent=false; SetClipDelay delays clips; SetStream
 // marks a channel live; SetDeviceFlow scripts `twitch login`.
-// Session: SendKeepalive, Notify, SendEnvelope, SendFile, Resend (same
+// Session: SendKeepalive, SendChatMessage, Notify, SendEnvelope, SendFile, Resend (same
 // message_id again), Reconnect (session_reconnect; the new session keeps
 // the subscriptions), Revoke, StopKeepalives, Close(4000–4007).
 //

@@ -351,3 +351,42 @@ func (ss *Session) WaitSubscriptions(n int, timeout time.Duration) ([]Subscripti
 	}
 	return ss.Subscriptions(), nil
 }
+
+// Badge is a chat badge (set_id "moderator", "subscriber", "vip", …).
+type Badge struct{ SetID, ID, Info string }
+
+// SendChatMessage sends a channel.chat.message notification shaped like
+// Twitch's example: from is the chatter, the broadcaster comes from this
+// session's subscription condition. It returns the chat message_id (what
+// a reply names as its parent), which is also the envelope's message_id.
+func (ss *Session) SendChatMessage(from User, text string, badges ...Badge) (string, error) {
+	sub := ss.subscriptionFor("channel.chat.message", "1")
+	b := sub.Condition["broadcaster_user_id"]
+	login, name := b, b
+	ss.srv.mu.Lock()
+	for _, u := range ss.srv.users {
+		if u.ID == b {
+			login, name = u.Login, u.DisplayName
+		}
+	}
+	ss.srv.mu.Unlock()
+	bs := []map[string]string{}
+	for _, x := range badges {
+		bs = append(bs, map[string]string{"set_id": x.SetID, "id": x.ID, "info": x.Info})
+	}
+	id := newID()
+	event := map[string]any{
+		"broadcaster_user_id": b, "broadcaster_user_login": login, "broadcaster_user_name": name,
+		"chatter_user_id": from.ID, "chatter_user_login": from.Login, "chatter_user_name": from.DisplayName,
+		"message_id": id,
+		"message": map[string]any{"text": text, "fragments": []any{map[string]any{"type": "text", "text": text,
+			"cheermote": nil, "emote": nil, "mention": nil}}},
+		"color": "#00FF7F", "badges": bs, "message_type": "text", "cheer": nil, "reply": nil,
+		"channel_points_custom_reward_id": nil, "channel_points_animation_id": nil,
+	}
+	md := metadata{MessageID: id, MessageType: "notification", SubscriptionType: "channel.chat.message",
+		SubscriptionVersion: "1"}
+	sj := subJSON(sub)
+	delete(sj["transport"].(map[string]any), "connected_at")
+	return id, ss.send(md, map[string]any{"subscription": sj, "event": event})
+}
