@@ -254,3 +254,20 @@ func TestRefusedSubscriptionNamesTheMissingScopeAndOthersStillWork(t *testing.T)
 	ss.SendFile(testdata("channel.follow"))
 	e.rec.waitN(t, "twitch.follow", 1)
 }
+
+func TestFailedReconnectFallsBackToAFreshSubscribedSession(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, nil)
+	old := e.connected(t)
+	bad := `{"metadata":{"message_id":"r1","message_type":"session_reconnect","message_timestamp":"2022-11-18T09:10:11.634234626Z"},
+	"payload":{"session":{"id":"` + old.ID() + `","status":"reconnecting","keepalive_timeout_seconds":null,
+	"reconnect_url":"ws://127.0.0.1:1/ws","connected_at":"2022-11-16T10:11:12.634234626Z"}}}`
+	if _, err := old.SendEnvelope([]byte(bad), true); err != nil {
+		t.Fatal(err)
+	}
+	e.nextSession(t, len(subscriptions))
+	dis := e.rec.waitN(t, "twitch.disconnected", 1)
+	if r, _ := dis[0].data["reason"].(string); !strings.Contains(r, "reconnect failed") {
+		t.Errorf("reason %q", r)
+	}
+	e.rec.waitN(t, "twitch.connected", 2)
+}
