@@ -363,7 +363,9 @@ func depOrder[T any](pending map[string]T, deps func(T) []string) (order, cyclic
 		}
 		stack = stack[:len(stack)-1]
 		state[n] = done
-		if ok && !slices.Contains(cyclic, n) {
+		if !slices.Contains(cyclic, n) {
+			// also when a dependency is on a cycle: finish then marks n failed
+			// (and stops its instance) instead of leaving it loaded and unlisted
 			order = append(order, n)
 		}
 		return ok
@@ -491,10 +493,16 @@ func (r *Registry) finish(ctx context.Context, m *module, inst Instance, src Sou
 // fail records a failed load. The instance of the attempt (if any) is stopped;
 // the running version, if there is one, keeps serving.
 func (r *Registry) fail(m *module, inst Instance, src Source, start time.Time, err error, dep bool) {
+	var info *ModuleInfo
 	if inst != nil {
+		i := inst.Info()
+		info = &i
 		inst.Stop(context.Background())
 	}
 	m.mu.Lock()
+	if info != nil && m.inst == nil {
+		m.info = *info // its dependencies: retryDependents looks for them
+	}
 	m.failCount++
 	m.loadErr, m.depErr = err.Error(), dep
 	if src.File != "" {
@@ -795,7 +803,8 @@ func (r *Registry) state(m *module) ModuleState {
 }
 
 // StopAll stops every module, dependents before their dependencies (the reverse
-// of the order they started in). Each module's shutdown() runs.
+// of the dependency order, whatever order they were started or reloaded in).
+// Each module's shutdown() runs.
 func (r *Registry) StopAll(ctx context.Context) {
 	r.mu.RLock()
 	mods := make([]*module, 0, len(r.mods))
@@ -803,13 +812,21 @@ func (r *Registry) StopAll(ctx context.Context) {
 		mods = append(mods, m)
 	}
 	r.mu.RUnlock()
-	seq := make(map[*module]uint64, len(mods))
+	// Dependency order, not start order: a dependency reloaded after its
+	// dependents started has the later start, yet must stop after them.
+	byName := make(map[string]*module, len(mods))
 	for _, m := range mods {
-		m.mu.Lock()
-		seq[m] = m.startSeq
-		m.mu.Unlock()
+		byName[m.name] = m
 	}
-	sort.Slice(mods, func(i, j int) bool { return seq[mods[i]] > seq[mods[j]] })
+	order, cyclic := depOrder(byName, func(m *module) []string {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.info.Dependencies
+	})
+	mods = mods[:0]
+	for _, name := range slices.Backward(append(order, cyclic...)) {
+		mods = append(mods, byName[name])
+	}
 	for _, m := range mods {
 		m.op.Lock()
 		status := m.currentStatus()
