@@ -11,11 +11,11 @@ import (
 
 // fmtSpec is one parsed conversion of string.format.
 type fmtSpec struct {
-	flags      string
-	width      int // -1 when absent
-	prec       int // -1 when absent
-	conv       byte
-	minus, zero bool
+	flags string
+	width int // -1 when absent
+	prec  int // -1 when absent
+	conv  byte
+	minus bool
 }
 
 // parseSpec reads the conversion after a '%' at fmt[i] with Lua 5.1's
@@ -32,7 +32,6 @@ func parseSpec(L *lua.LState, f string, i int) (fmtSpec, int) {
 	}
 	sp.flags = f[start:i]
 	sp.minus = strings.IndexByte(sp.flags, '-') >= 0
-	sp.zero = strings.IndexByte(sp.flags, '0') >= 0
 	digits := func() int {
 		n, d := 0, 0
 		for i < len(f) && f[i] >= '0' && f[i] <= '9' {

@@ -156,8 +156,8 @@ func compile(p string, gmatch bool) (*program, error) {
 		prog.anchored = true
 		i = 1
 	}
-	var open []int   // indices of captures not yet closed
-	closed := 0      // bitmask of closed captures (including position ones)
+	var open []int // indices of captures not yet closed
+	closed := 0    // bitmask of closed captures (including position ones)
 	for i < len(p) {
 		c := p[i]
 		switch c {
