@@ -46,7 +46,7 @@ end
 local encode_value
 
 local function encode_table(t, depth, seen, out)
-  if depth > M.max_depth then error("json.encode: nested deeper than " .. M.max_depth, 0) end
+  if depth >= M.max_depth then error("json.encode: nested deeper than " .. M.max_depth, 0) end
   if seen[t] then error("json.encode: a table contains itself", 0) end
   seen[t] = true
   local arr, n = is_array(t)
@@ -89,7 +89,7 @@ encode_value = function(v, depth, seen, out)
     out[#out + 1] = tostring(v)
   elseif t == "number" then
     if v ~= v or v == math.huge or v == -math.huge then
-      error("json.encode: " .. tostring(v) .. " is not a JSON number", 0)
+      error("json.encode: NaN and infinity are not JSON numbers", 0)
     end
     if v % 1 == 0 and v > -1e15 and v < 1e15 then
       out[#out + 1] = string.format("%d", v)
@@ -166,6 +166,7 @@ local function decode_string(s, i)
             j = j + 6
           end
         end
+        if cp >= 0xD800 and cp <= 0xDFFF then cp = 0xFFFD end -- a lone surrogate, as Go does
         parts[#parts + 1] = utf8_char(cp)
       elseif simple_escapes[e] then
         parts[#parts + 1] = simple_escapes[e]
@@ -184,15 +185,42 @@ end
 
 local decode_value
 
+-- decode_number follows JSON's grammar exactly: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][-+]?[0-9]+)?
 local function decode_number(s, i)
-  local num = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", i)
-  local n = num and tonumber(num)
-  if not n then decode_error(s, i, "bad number") end
-  return n, i + #num
+  local j = i
+  if s:sub(j, j) == "-" then j = j + 1 end
+  local int = s:match("^%d+", j)
+  if not int or (#int > 1 and int:sub(1, 1) == "0") then decode_error(s, i, "bad number") end
+  j = j + #int
+  if s:sub(j, j) == "." then
+    local frac = s:match("^%d+", j + 1)
+    if not frac then decode_error(s, i, "bad number") end
+    j = j + 1 + #frac
+  end
+  local n = tonumber(s:sub(i, j - 1))
+  if n == nil then
+    -- gopher-lua's tonumber gives up on integers past 2^63: add digits by hand
+    n = 0
+    for k = 1, #int do n = n * 10 + (int:byte(k) - 48) end
+    local frac = s:match("^%.(%d+)", i + (s:sub(i, i) == "-" and 1 or 0) + #int)
+    if frac then n = n + tonumber("0." .. frac) end
+    if s:sub(i, i) == "-" then n = -n end
+  end
+  local e = s:sub(j, j)
+  if e == "e" or e == "E" then
+    local exp = s:match("^[-+]?%d+", j + 1)
+    if not exp then decode_error(s, i, "bad number") end
+    j = j + 1 + #exp
+    -- gopher-lua's tonumber does not read exponents: scale by hand
+    -- (dividing by an exact power of ten keeps small numbers exact)
+    local x = tonumber((exp:gsub("^%+", "")))
+    if x < 0 then n = n / 10 ^ -x else n = n * 10 ^ x end
+  end
+  return n, j
 end
 
 decode_value = function(s, i, depth)
-  if depth > M.max_depth then decode_error(s, i, "nested deeper than " .. M.max_depth) end
+  if depth >= M.max_depth then decode_error(s, i, "nested deeper than " .. M.max_depth) end
   i = skip(s, i)
   local c = s:sub(i, i)
   if c == "{" then
