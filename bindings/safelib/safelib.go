@@ -77,6 +77,11 @@ type lib struct {
 // A library that is not open in L (no global table of that name) is left
 // alone: Open never adds a library the sandbox did not choose.
 func Open(L *lua.LState, lim Limits) {
+	open(L, lim)
+}
+
+// open is Open, returning the per-state library for tests.
+func open(L *lua.LState, lim Limits) *lib {
 	lb := newLib(lim)
 	if t, ok := L.GetGlobal(lua.StringLibName).(*lua.LTable); ok {
 		gmatch := L.NewFunction(lb.strGmatch)
@@ -106,6 +111,7 @@ func Open(L *lua.LState, lim Limits) {
 	if L.GetGlobal("select") != lua.LNil {
 		L.SetGlobal("select", L.NewFunction(lb.baseSelect))
 	}
+	return lb
 }
 
 func newLib(lim Limits) *lib {
