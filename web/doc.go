@@ -1,0 +1,58 @@
+// Package web is StarStreamer's web panel and JSON API: an echo server on
+// 127.0.0.1:8888 whose pages and assets are embedded in the binary (no CDN, no
+// build step), a JSON API for the same actions, a WebSocket live feed and
+// Prometheus metrics.
+//
+// There are a few central types:
+//
+//   - Server: built by New from a Config (the engine's Registry, Bus, Store and
+//     ChatSink); Run serves until its context ends, Handler serves tests.
+//   - hub: one Go subscription on the bus ("*") that queues events and fans
+//     them out, in order, to WebSocket clients, each with its own pattern filter;
+//     engine.module.* events are turned into the module's current state.
+//   - Template: the test events the /events page fires, in DESIGN.md's shapes.
+//
+// Pages: /modules, /events, /chat. API (JSON, errors as {"error": "..."}):
+//
+//	GET  /api/status                     platforms, uptime, totals
+//	GET  /api/modules                    {totals, modules}
+//	GET  /api/modules/{name}             {module}
+//	POST /api/modules/{name}/{load,unload,enable,disable,reload,approve}
+//	PUT  /api/modules/{name}/config      {config: {...overrides}}
+//	POST /api/scripts                    {code, replace} → 201, disabled until approved
+//	POST /api/scripts/inspect            {code} → module{}, permissions in words, name clash
+//	POST /api/events                     {type, data} → 202 {id}
+//	GET  /api/stats, /api/chat, /api/commands, /api/templates, /api/permissions
+//	POST /api/chat                       {name, message, broadcaster, moderator, vip, subscriber}
+//	GET  /api/ws?pattern=twitch.*,obs.*  WebSocket feed (send {"pattern": "..."} to change it)
+//	GET  /metrics                        Prometheus text format
+//
+// Security, in the order the middleware applies it:
+//
+//  1. Host: a request whose Host is not the panel's own address (its bind
+//     host, localhost, 127.0.0.1 or [::1], with the panel's port) is refused
+//     with 403. This stops DNS rebinding.
+//  2. Origin: a POST/PUT/DELETE or WebSocket upgrade whose Origin (or
+//     Sec-Fetch-Site) names another site is refused with 403 (CSRF). No Origin
+//     (curl, a Stream Deck plugin) is fine.
+//  3. Auth: state-changing API calls and the WebSocket need the API token
+//     (Authorization: Bearer TOKEN) or the panel's session cookie, else 401. The
+//     token is made on first start and kept in the store ("api_token"). The
+//     cookie (HttpOnly, SameSite=Strict, an HMAC of the token) is handed out
+//     when a page is loaded over loopback; from the network, a page asks for the
+//     token first. When the panel is bound to a non-loopback address, every API
+//     call and /metrics need auth.
+//
+// # Caveats
+//
+//   - The live feed drops messages for a client that cannot keep up (and counts
+//     them in /api/stats ws_dropped) rather than slowing the bus; the bus runs
+//     the feed's handler on a goroutine per event, so events of the same
+//     instant may reach the page slightly out of order.
+//   - The session cookie stays valid as long as the token does; a new token
+//     (delete the "api_token" setting) signs every browser out.
+//   - Events from the API may not use the engine.* types, and their data must
+//     be a JSON object of at most 64 KiB; numbers arrive as floats.
+//   - Tokens and cookies are never logged; request logs carry method, path and
+//     status only.
+package web

@@ -1,0 +1,74 @@
+package web
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzPostEvent feeds arbitrary bodies to POST /api/events: the answer is 202
+// or a 4xx with a message, never a 5xx, and 202 only for an object with a valid type.
+func FuzzPostEvent(f *testing.F) {
+	for _, s := range []string{`{"type":"a.b","data":{"x":1}}`, `{"type":"engine.x"}`, `{"data":[]}`, `[]`, `{"type":"a.b","data":{"x":{"y":[1,2,{"z":null}]}}}`, "\x00", `{"type":"a b"}`} {
+		f.Add(s)
+	}
+	e := newEnv(f, nil)
+	f.Fuzz(func(t *testing.T, body string) {
+		w := e.do(req{method: "POST", path: "/api/events", body: body})
+		switch {
+		case w.Code == 202:
+			var v struct {
+				Type string
+				Data json.RawMessage
+			}
+			if err := json.Unmarshal([]byte(body), &v); err != nil || v.Type == "" || strings.HasPrefix(v.Type, "engine.") {
+				t.Fatalf("accepted %q", body)
+			}
+		case w.Code >= 400 && w.Code < 500:
+			if !strings.Contains(w.Body.String(), `"error"`) {
+				t.Fatalf("refusal without message: %s", w.Body)
+			}
+		default:
+			t.Fatalf("body %q: status %d %s", body, w.Code, w.Body)
+		}
+	})
+}
+
+// FuzzGlobMatch compares the feed's matcher with a regular expression.
+func FuzzGlobMatch(f *testing.F) {
+	for _, s := range [][2]string{{"twitch.*", "twitch.chat.message"}, {"*", ""}, {"obs.stream_*", "obs.stream_started"}, {"a*b*c", "aXbYbc"}, {"**", "x"}, {"a.b", "a.bc"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, p, typ string) {
+		if len(p) > 64 || len(typ) > 64 || !utf8.ValidString(p) || !utf8.ValidString(typ) {
+			return
+		}
+		parts := strings.Split(p, "*")
+		for i := range parts {
+			parts[i] = regexp.QuoteMeta(parts[i])
+		}
+		re := regexp.MustCompile(`^(?s:` + strings.Join(parts, ".*") + `)$`)
+		if got, want := globMatch(p, typ), re.MatchString(typ); got != want {
+			t.Fatalf("globMatch(%q, %q) = %v, regexp says %v", p, typ, got, want)
+		}
+	})
+}
+
+// FuzzChatEvent: any chat request gives a refusal or an event in the Twitch shape.
+func FuzzChatEvent(f *testing.F) {
+	f.Add("viewer", "!hello", true, false)
+	f.Add("", "", false, true)
+	f.Add("a b", strings.Repeat("é", 600), false, false)
+	f.Fuzz(func(t *testing.T, name, msg string, mod, sub bool) {
+		ev, err := ChatEvent(ChatRequest{Name: name, Message: msg, Moderator: mod, Subscriber: sub})
+		if err != nil {
+			return
+		}
+		u := ev.Data["user"].(map[string]any)
+		if !loginRE.MatchString(u["display_name"].(string)) || u["moderator"] != mod || ev.Data["message"] == "" {
+			t.Fatalf("event %+v", ev.Data)
+		}
+	})
+}

@@ -1,0 +1,59 @@
+package web
+
+// Template is a test event the /events page can fire, prefilled in the editor.
+type Template struct {
+	Name  string         `json:"name"`  // e.g. "follow"
+	Label string         `json:"label"` // e.g. "Follow"
+	Type  string         `json:"type"`
+	Data  map[string]any `json:"data"`
+}
+
+func tuser(login, name string) map[string]any {
+	return map[string]any{"id": "panel-" + login, "username": login, "display_name": name}
+}
+
+// Templates returns one test event per event type the panel offers, with data in
+// the shapes of DESIGN.md. Each call returns fresh maps.
+func Templates() []Template {
+	contrib := func() []any {
+		return []any{
+			map[string]any{"user": tuser("generous_gary", "Generous_Gary"), "type": "bits", "total": 500},
+			map[string]any{"user": tuser("subby_sam", "SubbySam"), "type": "subscription", "total": 1000},
+		}
+	}
+	return []Template{
+		{Name: "chat", Label: "Chat message", Type: "twitch.chat.message", Data: map[string]any{
+			"user": map[string]any{"id": "panel-viewer42", "username": "viewer42", "display_name": "Viewer42",
+				"badges": []any{}, "broadcaster": false, "moderator": false, "vip": false, "subscriber": false},
+			"message": "!hello", "message_id": "panel-msg-1", "badges": []any{},
+		}},
+		{Name: "follow", Label: "Follow", Type: "twitch.follow", Data: map[string]any{
+			"user": tuser("new_follower", "New_Follower"), "followed_at": "2025-01-01T20:00:00Z",
+		}},
+		{Name: "sub", Label: "Subscription", Type: "twitch.subscription", Data: map[string]any{
+			"user": tuser("loyal_viewer", "LoyalViewer"), "tier": "1000", "is_gift": false, "months": 3, "message": "Love the stream!",
+		}},
+		{Name: "gift", Label: "Gift subs", Type: "twitch.gift", Data: map[string]any{
+			"user": tuser("santa", "Santa"), "tier": "1000", "total": 5, "cumulative": 25,
+		}},
+		{Name: "raid", Label: "Raid", Type: "twitch.raid", Data: map[string]any{
+			"from_broadcaster": tuser("friendly_streamer", "FriendlyStreamer"), "viewers": 42,
+		}},
+		{Name: "cheer", Label: "Cheer", Type: "twitch.cheer", Data: map[string]any{
+			"user": tuser("bits_fan", "Bits_Fan"), "bits": 100, "message": "Cheer100 great play!",
+		}},
+		{Name: "points", Label: "Channel points", Type: "twitch.channel_points", Data: map[string]any{
+			"user": tuser("points_spender", "PointsSpender"), "reward": map[string]any{"id": "reward-1", "title": "Hydrate!", "cost": 500},
+			"input": "", "redemption_id": "redemption-1",
+		}},
+		{Name: "hype_train", Label: "Hype train", Type: "twitch.hype_train.begin", Data: map[string]any{
+			"level": 1, "total": 1500, "goal": 2000, "top_contributions": contrib(),
+		}},
+		{Name: "obs_scene", Label: "OBS scene change", Type: "obs.scene_changed", Data: map[string]any{
+			"scene_name": "Gameplay", "previous_scene": "Starting Soon",
+		}},
+		{Name: "obs_stream", Label: "OBS stream started", Type: "obs.stream_started", Data: map[string]any{
+			"output_active": true, "output_state": "OBS_WEBSOCKET_OUTPUT_STARTED",
+		}},
+	}
+}
