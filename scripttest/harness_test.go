@@ -1,0 +1,88 @@
+package scripttest
+
+import (
+	"bytes"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHarnessReportsPassesAndFailuresWithLines(t *testing.T) {
+	res := RunFile(filepath.Join("testdata", "scripts", "echo_test.lua"), nil)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if len(res.Tests) != 3 {
+		t.Fatalf("ran %d tests, want 3", len(res.Tests))
+	}
+	if f := res.Tests[0].Failures; len(f) != 0 {
+		t.Errorf("passing test failed: %v", f)
+	}
+	want := `echo_test.lua:15: got {"> hi"}, want {"something else"}`
+	if f := res.Tests[1].Failures; len(f) == 0 || !strings.HasSuffix(f[0], want) {
+		t.Errorf("failure = %q, want one ending in %q", f, want)
+	}
+	if f := res.Tests[2].Failures; len(f) == 0 || !strings.Contains(f[0], "echo_test.lua:21") || !strings.Contains(f[0], "field") {
+		t.Errorf("script error = %q, want the line and the error", f)
+	}
+	if res.Failed() != 2 {
+		t.Errorf("Failed() = %d, want 2", res.Failed())
+	}
+}
+
+func TestRunWalksAFolder(t *testing.T) {
+	var out bytes.Buffer
+	failed, err := Run(filepath.Join("testdata", "scripts"), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// echo: 2 failing tests; orphan: tests no module (1); folder: passes
+	if failed != 3 {
+		t.Errorf("failed = %d, want 3\n%s", failed, out.String())
+	}
+	for _, want := range []string{"--- FAIL: fails with the line", "ok\ttestdata/scripts/folder/folder_test.lua\t1 tests, 0 failed", "orphan_test.lua tests no module"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if _, err := Run(filepath.Join("testdata", "missing"), &out); err == nil {
+		t.Error("a missing path is not an error")
+	}
+}
+
+func TestTarget(t *testing.T) {
+	for _, tc := range []struct{ file, root, module string }{
+		{"testdata/scripts/echo_test.lua", "testdata/scripts", "echo"},
+		{"testdata/scripts/folder/folder_test.lua", "testdata/scripts", "folder"},
+	} {
+		root, module, err := target(filepath.FromSlash(tc.file))
+		if err != nil || filepath.ToSlash(root) != tc.root || module != tc.module {
+			t.Errorf("target(%s) = %s, %s, %v", tc.file, root, module, err)
+		}
+	}
+}
+
+// BenchmarkChatStep measures one t.chat step: emit, the handler replies, the
+// engine settles. Most of it is the settle protocol's two quiet rounds.
+func BenchmarkChatStep(b *testing.B) {
+	e, err := newEnv(filepath.Join("testdata", "scripts"), discardLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.close()
+	if err := e.load("echo"); err != nil {
+		b.Fatal(err)
+	}
+	var lat []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if err := e.emit("custom.ping", map[string]any{"n": 1}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
