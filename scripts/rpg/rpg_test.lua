@@ -171,3 +171,13 @@ test("a storm of random !give and !gamble keeps balances non-negative and gives 
     end
   end
 end)
+
+test("an error half-way through !give moves no coin", function(t)
+  t.set_store("bal:id-alice", 100)
+  t.chat("bob", "hi")
+  -- a corrupt balance makes the credit to bob fail after alice was debited
+  t.set_store("bal:id-bob", "corrupt")
+  t.eq(t.chat("alice", "!give @bob 30"), { "The bank is closed, try again later." })
+  t.eq(balance(t, "alice"), 100, "alice's debit was rolled back")
+  t.eq(t.store("bal:id-bob"), "corrupt")
+end)
