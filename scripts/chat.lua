@@ -73,3 +73,41 @@ command("!clip", {
   end
   twitch.reply(event, "Clip: " .. clip.url)
 end)
+
+-- !so @user: a moderator's shoutout. twitch.user looks the login up, so a
+-- typo gets a clear answer instead of a dead link.
+command("!so", {
+  aliases = { "!shoutout" },
+  permission = "moderator",
+  usage = "!so @user",
+  min_args = 1,
+  cooldown = 5,
+  description = "Shout out another streamer (moderators)",
+}, function(event, cmd)
+  local user, err = twitch.user(cmd.args[1])
+  if not user then
+    twitch.reply(event, "I could not find " .. cmd.args[1] .. ".")
+    log.debug("shoutout lookup failed", { err = err })
+    return
+  end
+  twitch.send_message(string.format("Go and follow %s at https://twitch.tv/%s !", user.display_name, user.username))
+end)
+
+-- !remind 10m "stretch your legs": quoted words stay one argument.
+command("!remind", {
+  permission = "moderator",
+  usage = '!remind 10m "text"',
+  min_args = 2,
+  description = "Post a reminder in chat later (moderators)",
+}, function(event, cmd)
+  local seconds = time.parse(cmd.args[1])
+  if not seconds or seconds <= 0 or seconds > 6 * 3600 then
+    twitch.reply(event, 'Usage: !remind 10m "text" (at most 6h)')
+    return
+  end
+  local text = cmd.args[2]
+  after(seconds, function()
+    twitch.send_message("Reminder: " .. text)
+  end)
+  twitch.reply(event, "I will remind chat in " .. time.format(seconds) .. ".")
+end)

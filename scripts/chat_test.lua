@@ -43,3 +43,23 @@ test("!clip reports a failure", function(t)
   t.clip_error("not live")
   t.contains(t.chat("alice", "!clip"), "Could not create a clip: not live")
 end)
+
+local mod = { username = "mod", moderator = true }
+
+test("!so is for moderators and looks the user up", function(t)
+  t.eq(t.chat("alice", "!so @bob"), {}, "viewers get no answer")
+  t.chat("bob", "hi") -- the fake Twitch knows users who chatted
+  t.eq(t.chat(mod, "!so @Bob"), { "Go and follow Bob at https://twitch.tv/bob !" })
+  t.advance(5)
+  t.eq(t.chat(mod, "!shoutout @ghost"), { "I could not find @ghost." })
+  t.advance(5)
+  t.eq(t.chat(mod, "!so"), { "Usage: !so @user" })
+end)
+
+test("!remind keeps quoted words together and posts later", function(t)
+  t.eq(t.chat(mod, '!remind 0.1s "stretch your legs"'), { "I will remind chat in 0s." })
+  t.wait(0.3)
+  t.contains(t.sent(), "Reminder: stretch your legs")
+  t.eq(t.chat(mod, '!remind soon "x"'), { 'Usage: !remind 10m "text" (at most 6h)' })
+  t.eq(t.chat({ username = "viewer", vip = true }, '!remind 1m "x"'), {}, "VIPs are not moderators")
+end)
