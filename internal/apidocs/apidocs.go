@@ -45,7 +45,11 @@ func ParseLib(name string, src []byte) Lib {
 			comment, intro = nil, false
 			continue
 		}
-		if m := funcLine.FindStringSubmatch(line); m != nil && !strings.HasPrefix(line, " ") {
+		m := funcLine.FindStringSubmatch(line)
+		if intro && m == nil && len(comment) > 0 {
+			lib.Intro = strings.Join(comment, "\n") // the file's comment ends at its first code line
+		}
+		if m != nil && !strings.HasPrefix(line, " ") {
 			var params []string
 			for _, p := range strings.Split(m[4], ",") {
 				if p = strings.TrimSpace(p); p != "" {
