@@ -7,6 +7,8 @@
   const mine = new Set(); // ids of events this page sent
 
   function add(li) {
+    const hint = log.querySelector(".sys");
+    if (hint && li !== hint) hint.remove();
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     log.append(li);
     while (log.children.length > 400) log.firstChild.remove();
@@ -29,7 +31,7 @@
     try {
       const msgs = await api("GET", "/api/chat");
       log.replaceChildren();
-      if (!msgs.length) add(h("li", { class: "sys" }, "No bot messages yet. Say something, e.g. a command from the list."));
+      if (!msgs.length) log.append(h("li", { class: "sys" }, "No bot messages yet. Say something, e.g. a command from the list."));
       for (const m of msgs) botLine(m);
     } catch (e) { toast("Cannot load chat: " + e.message, "bad"); }
   }

@@ -38,6 +38,15 @@
     return out;
   }
 
+  // shortFile shows a module's file from the scripts folder on: scripts/x.lua.
+  function shortFile(f) {
+    if (!f) return "–";
+    const i = f.lastIndexOf("/scripts/");
+    if (i >= 0) return f.slice(i + 1);
+    const parts = f.split("/");
+    return parts.slice(-2).join("/");
+  }
+
   function card(m) {
     const lr = m.last_reload;
     const cmds = (m.commands || []).map((c) => h("span", { class: "chip", title: c.usage || "" }, c.name));
@@ -56,7 +65,7 @@
         h("div", {}, h("dt", {}, "Last reload"), h("dd", { "data-role": "last-reload" }, lr
           ? [h("span", { class: lr.ok ? "ok" : "bad" }, lr.ok ? "✓ ok" : "✗ failed"), " " + ago(lr.at) + " · " + lr.duration_ms.toFixed(1) + " ms"]
           : h("span", { class: "muted" }, "never"))),
-        h("div", {}, h("dt", {}, "File"), h("dd", { class: "mono" }, (m.file || "").replace(/^.*?scripts\//, "scripts/") || "–"))),
+        h("div", {}, h("dt", {}, "File"), h("dd", { class: "mono", title: m.file || "" }, shortFile(m.file)))),
       m.last_error ? h("pre", { class: "error-box", "data-role": "last-error" }, m.last_error) : null);
   }
 
