@@ -1,0 +1,233 @@
+package web
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/starstreamer/starstreamer/engine"
+)
+
+// chromiumPath finds Debian's chromium. The browser tests skip only when it is
+// absent and CI is not "true" (.ci/run installs it, so there they always run).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed, and CI=true: the browser tests must run")
+	}
+	t.Skip("chromium is not installed (apt install chromium); skipping the browser tests")
+	return ""
+}
+
+// artifacts is test-artifacts/ at the repository root (gitignored).
+func artifacts(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join("..", "test-artifacts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+	dir string
+}
+
+func newBrowser(t *testing.T) *browser {
+	exe := chromiumPath(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1360, 1000),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelC(); cancelA() })
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("start chromium: %v", err)
+	}
+	return &browser{t: t, ctx: ctx, dir: artifacts(t)}
+}
+
+// do runs steps with a bound on the whole flow step.
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, "web-"+name+".png"), png, 0o644); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
+// until polls a JavaScript predicate in the page.
+func until(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Poll[any](expr, chromedp.WithPollingTimeout(10*time.Second))(ctx, t)
+		return err
+	})
+}
+
+func TestBrowserPanelFlows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests are not short")
+	}
+	b := newBrowser(t)
+	e := newEnv(t, map[string]string{"counter.lua": counterScript, "broken.lua": brokenScript})
+	w, err := engine.NewWatcher(e.dir, 50*time.Millisecond, quietLogger(), func(m string) { e.reg.FileChanged(e.ctx, m) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	go w.Run(e.ctx)
+	base := "http://" + e.serve(t)
+
+	t.Run("disable a module and see its state change", func(t *testing.T) {
+		b.t = t
+		b.do("open /modules",
+			chromedp.Navigate(base+"/modules"),
+			chromedp.WaitVisible(chromedp.CSS(`#mod-counter[data-status="running"]`)),
+			until(`document.querySelector("#pl-feed").dataset.state === "on"`),
+			until(`document.querySelector("#t-loaded").textContent === "1"`))
+		b.shot("modules")
+		b.do("disable counter",
+			chromedp.Click(chromedp.CSS(`#mod-counter button[data-action="disable"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#mod-counter[data-status="disabled"]`)),
+			until(`document.querySelector("#mod-counter [data-role=status]").textContent === "disabled"`),
+			until(`document.querySelector("#t-enabled").textContent === "1"`))
+		if st, _ := e.reg.Module("counter"); st.Enabled || st.Status != "disabled" {
+			t.Fatalf("after the click the engine says %s enabled=%v", st.Status, st.Enabled)
+		}
+		b.shot("modules-disabled")
+		b.do("enable counter",
+			chromedp.Click(chromedp.CSS(`#mod-counter button[data-action="enable"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#mod-counter[data-status="running"]`)))
+	})
+
+	t.Run("a file saved on disk updates the page without a refresh", func(t *testing.T) {
+		b.t = t
+		// Mark the document: a reload of the page would lose the mark.
+		b.do("mark the page", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[any](`window.__noRefresh = 1`)(ctx, tg)
+			return err
+		}))
+		changed := strings.Replace(counterScript, `version = "0.2.0"`, `version = "0.3.0"`, 1)
+		if err := os.WriteFile(filepath.Join(e.dir, "counter.lua"), []byte(changed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b.do("see the new version",
+			until(`document.querySelector("#mod-counter .mod-meta").textContent.includes("v0.3.0")`),
+			until(`window.__noRefresh === 1`))
+		// A broken save keeps the old version running and shows the error with file and line.
+		if err := os.WriteFile(filepath.Join(e.dir, "counter.lua"), []byte(changed+"\nthis is not lua\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b.do("see the reload error",
+			until(`(document.querySelector("#mod-counter [data-role=last-error]") || {}).textContent?.includes("counter.lua")`),
+			until(`document.querySelector("#mod-counter").dataset.status === "running"`),
+			until(`window.__noRefresh === 1`))
+		b.shot("modules-hot-reload-error")
+		fixed := strings.Replace(changed, `"0.3.0"`, `"0.3.1"`, 1)
+		if err := os.WriteFile(filepath.Join(e.dir, "counter.lua"), []byte(fixed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b.do("see it fixed", until(`!document.querySelector("#mod-counter [data-role=last-error]") && document.querySelector("#mod-counter .mod-meta").textContent.includes("v0.3.1")`))
+	})
+
+	t.Run("paste a script, approve it, chat and see the reply", func(t *testing.T) {
+		b.t = t
+		b.do("paste and check",
+			chromedp.Click(chromedp.CSS(`#btn-install`)),
+			chromedp.WaitVisible(chromedp.CSS(`#install-code`)),
+			chromedp.SetValue(chromedp.CSS(`#install-code`), pasted),
+			chromedp.Click(chromedp.CSS(`#btn-inspect`)),
+			chromedp.WaitVisible(chromedp.CSS(`#install-step2`)),
+			until(`document.querySelector("#ins-perms").textContent.includes("Control OBS")`))
+		b.shot("install-permissions")
+		b.do("install",
+			chromedp.Click(chromedp.CSS(`#btn-do-install`)),
+			chromedp.WaitVisible(chromedp.CSS(`#install-step3`)),
+			until(`document.querySelector("#mod-pasted")?.dataset.status === "awaiting_approval"`))
+		if _, err := os.Stat(filepath.Join(e.dir, "pasted.lua")); err != nil {
+			t.Fatalf("the script was not saved: %v", err)
+		}
+		b.do("approve",
+			chromedp.Click(chromedp.CSS(`#btn-approve-new`)),
+			until(`document.querySelector("#mod-pasted")?.dataset.status === "running"`),
+			until(`!document.querySelector("#dlg-install").open`))
+		b.shot("modules-installed")
+		b.do("chat",
+			chromedp.Navigate(base+"/chat"),
+			until(`document.querySelector("#pl-feed").dataset.state === "on"`),
+			until(`document.querySelector("#cmd-list").textContent.includes("!pasted")`),
+			chromedp.SendKeys(chromedp.CSS(`#chat-message`), "!pasted"),
+			chromedp.Click(chromedp.CSS(`#chat-send`)),
+			until(`[...document.querySelectorAll("#chat-log li.me .text")].some(e => e.textContent === "!pasted")`),
+			until(`[...document.querySelectorAll("#chat-log li.bot .text")].some(e => e.textContent === "pasted works")`))
+		b.shot("chat")
+	})
+
+	t.Run("events page fires a template and shows it live", func(t *testing.T) {
+		b.t = t
+		b.do("fire a follow",
+			chromedp.Navigate(base+"/events"),
+			until(`document.querySelector("#pl-feed").dataset.state === "on"`),
+			chromedp.WaitVisible(chromedp.CSS(`#tpl-buttons button[data-template="follow"]`)),
+			chromedp.Click(chromedp.CSS(`#tpl-buttons button[data-template="follow"]`)),
+			chromedp.Click(chromedp.CSS(`#btn-fire`)),
+			until(`[...document.querySelectorAll("#feed li")].some(li => li.dataset.type === "twitch.follow")`))
+		for range 3 {
+			b.do("fire a raid",
+				chromedp.Click(chromedp.CSS(`#tpl-buttons button[data-template="raid"]`)),
+				chromedp.Click(chromedp.CSS(`#btn-fire`)))
+		}
+		b.do("see the chart and filter",
+			until(`document.querySelector("#chart-rate").textContent !== "– events/s"`),
+			chromedp.SendKeys(chromedp.CSS(`#feed-filter`), "twitch.raid"),
+			chromedp.Click(chromedp.CSS(`#btn-clear`)),
+			until(`document.querySelector("#feed-count").textContent === "0"`))
+		time.Sleep(400 * time.Millisecond) // let the debounced filter reach the server
+		b.do("filtered feed",
+			chromedp.Click(chromedp.CSS(`#tpl-buttons button[data-template="follow"]`)),
+			chromedp.Click(chromedp.CSS(`#btn-fire`)),
+			chromedp.Click(chromedp.CSS(`#tpl-buttons button[data-template="raid"]`)),
+			chromedp.Click(chromedp.CSS(`#btn-fire`)),
+			until(`[...document.querySelectorAll("#feed li")].some(li => li.dataset.type === "twitch.raid")`),
+			until(`![...document.querySelectorAll("#feed li")].some(li => li.dataset.type === "twitch.follow")`),
+			chromedp.SendKeys(chromedp.CSS(`#feed-filter`), "\b\b\b\b\b\b\b\b\b\b\b"),
+		)
+		time.Sleep(1200 * time.Millisecond) // a couple of chart samples
+		b.shot("events")
+	})
+}
