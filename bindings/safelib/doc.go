@@ -19,10 +19,11 @@
 // Each LState gets its own bounded cache of compiled patterns, its own
 // spare matchers and its own random generator.
 //
-// Errors read like Lua's own, for example
-// "bad argument #2 to 'rep' (resulting string too large: max 1048576 bytes)",
-// "'find': pattern too complex: more than 1000000 steps (...)" or
-// "'find': execution cancelled (timeout): context deadline exceeded".
+// Errors read like Lua's own and carry the script position, for example:
+//
+//	bad argument #2 to 'rep' (resulting string too large: max 1048576 bytes)
+//	'find': pattern too complex: more than 1000000 steps (simplify the pattern or match a shorter string)
+//	'find': execution cancelled (timeout): context deadline exceeded
 //
 // # Caveats
 //

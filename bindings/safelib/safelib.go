@@ -166,7 +166,7 @@ func raiseMatchError(L *lua.LState, fname string, err error) {
 	if errors.Is(err, ErrCancelled) {
 		L.RaiseError("'%s': %s", fname, err.Error())
 	}
-	L.RaiseError("'%s': %s (raise Limits.MaxPatternSteps/MaxPatternDepth or simplify the pattern)", fname, err.Error())
+	L.RaiseError("'%s': %s (simplify the pattern or match a shorter string)", fname, err.Error())
 }
 
 // argError raises Lua's "bad argument #n to 'fname' (msg)".
