@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -187,8 +188,13 @@ func TestBurstOfSceneSwitchesLosesNothing(t *testing.T) {
 	var want []string
 	for {
 		want = w.seen()
-		if n := len(want); n > 0 && want[n-1] == sentinel || time.Now().After(deadline) {
+		if i := slices.Index(want, sentinel); i >= 0 {
+			// OBS may announce the last scene twice; compare up to the first.
+			want = want[:i+1]
 			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the witness never saw the switch to %q", sentinel)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -196,12 +202,14 @@ func TestBurstOfSceneSwitchesLosesNothing(t *testing.T) {
 	if len(want) < minEvents {
 		t.Fatalf("OBS announced only %d changes for %d switches: too few to overflow goobs' channel", len(want), switches)
 	}
-	if len(got) != len(want) {
-		t.Fatalf("client emitted %d scene changes, OBS announced %d", len(got), len(want))
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("change %d: client emitted %q, OBS announced %q", i, got[i], want[i])
+	for i := range max(len(got), len(want)) {
+		if i >= len(got) || i >= len(want) || got[i] != want[i] {
+			t.Fatalf("client emitted %d scene changes, OBS announced %d; first difference at %d:\n client %q\n OBS    %q",
+				len(got), len(want), i, around(got, i), around(want, i))
 		}
 	}
+}
+
+func around(s []string, i int) []string {
+	return s[max(0, i-3):min(len(s), i+3)]
 }

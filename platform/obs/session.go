@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/andreykaipov/goobs/api"
 	"github.com/andreykaipov/goobs/api/events"
 	"github.com/andreykaipov/goobs/api/events/subscriptions"
+	"github.com/andreykaipov/goobs/api/opcodes"
 	"github.com/gorilla/websocket"
 )
 
@@ -38,16 +40,20 @@ type session struct {
 	reason   string // why lost closed; written before close(lost)
 
 	drained chan struct{} // closed when drain has pushed its last item
+
+	readerOnce sync.Once
+	readerDone chan struct{} // closed when goobs' socket reader has returned
 }
 
 // dial opens a session: TCP, websocket, obs-websocket identification.
 func dial(ctx context.Context, cfg *Config, log *slog.Logger) (*session, error) {
 	s := &session{
-		timeout: cfg.RequestTimeout,
-		log:     log,
-		sem:     make(chan struct{}, 1),
-		lost:    make(chan struct{}),
-		drained: make(chan struct{}),
+		timeout:    cfg.RequestTimeout,
+		log:        log,
+		sem:        make(chan struct{}, 1),
+		lost:       make(chan struct{}),
+		drained:    make(chan struct{}),
+		readerDone: make(chan struct{}),
 	}
 	dialer := &websocket.Dialer{
 		HandshakeTimeout: cfg.RequestTimeout,
@@ -78,7 +84,7 @@ func dial(ctx context.Context, cfg *Config, log *slog.Logger) (*session, error) 
 		gc, err := goobs.New(cfg.Addr,
 			goobs.WithPassword(cfg.Password),
 			goobs.WithDialer(dialer),
-			goobs.WithLogger(goobsLogger{log}),
+			goobs.WithLogger(goobsLogger{l: log, s: s}),
 			// goobs multiplies this by time.Millisecond.
 			goobs.WithResponseTimeout(time.Duration(cfg.RequestTimeout.Milliseconds())),
 			goobs.WithEventSubscriptions(subscriptions.General|subscriptions.Config|
@@ -95,7 +101,9 @@ func dial(ctx context.Context, cfg *Config, log *slog.Logger) (*session, error) 
 		s.closeNet()
 		go func() {
 			if r := <-done; r.gc != nil {
-				_ = r.gc.Disconnect()
+				s.gc = r.gc
+				s.api, _ = apiClientOf(r.gc)
+				s.teardown()
 			}
 		}()
 		return nil, ctx.Err()
@@ -141,17 +149,56 @@ func (s *session) closeNet() {
 	}
 }
 
-// close releases the connection. goobs' Disconnect waits for a request in
-// flight (up to its timeout), so it runs in the background.
+// close releases the connection in the background (see teardown).
 func (s *session) close() {
 	s.end("closed")
-	gc := s.gc
+	go s.teardown()
+}
+
+// teardown releases the goobs client without tripping goobs v1.6.0's
+// shutdown races. Its Disconnect closes the channels that its socket reader
+// (Opcodes) and its opcode handler (IncomingEvents) send on, which panics
+// ("send on closed channel") if a message is in flight at that moment. So:
+//
+//  1. the socket is closed, so the reader stops reading;
+//  2. goobs' answer channel is drained, so the handler cannot stay blocked;
+//  3. once the reader has returned, a no-op opcode is handed to the handler:
+//     when it takes it, it has finished the message before;
+//  4. only then Disconnect closes goobs' channels.
+//
+// If a step does not finish within the request timeout, goobs' goroutines
+// are left behind rather than risk the panic.
+func (s *session) teardown() {
+	s.closeNet()
+	if s.gc == nil || s.api == nil {
+		return
+	}
 	go func() {
-		if gc != nil {
-			_ = gc.Disconnect() // sends a close frame when the socket still works
+		// Until goobs closes it, in Disconnect.
+		for range s.api.IncomingResponses {
 		}
-		s.closeNet()
 	}()
+	t := time.NewTimer(s.timeout)
+	defer t.Stop()
+	select {
+	case <-s.readerDone:
+	case <-t.C:
+		s.log.Debug("goobs' socket reader did not stop; leaving its goroutines")
+		return
+	}
+	select {
+	case <-s.api.Disconnected:
+		return // goobs shut itself down (the server sent a close frame)
+	default:
+	}
+	// Only Disconnect (below) can close Opcodes now that the reader is gone.
+	select {
+	case s.api.Opcodes <- &opcodes.Reidentify{}:
+	case <-t.C:
+		s.log.Debug("goobs' opcode handler did not stop; leaving its goroutines")
+		return
+	}
+	_ = s.gc.Disconnect()
 }
 
 // drain moves goobs' events into q as fast as they come. goobs' channel holds
@@ -267,19 +314,38 @@ func (c *watchedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if err != nil {
 		reason := "connection lost: " + err.Error()
-		if errors.Is(err, net.ErrClosed) {
+		switch {
+		case errors.Is(err, net.ErrClosed):
 			reason = "connection closed"
+		case err == io.EOF:
+			// gorilla turns io.EOF into a close error, on which goobs
+			// shuts itself down from its reader, racing its own handler
+			// (see teardown). Any other error leaves that to teardown.
+			reason = "OBS closed the connection"
+			err = errPeerClosed
 		}
 		c.s.end(reason)
 	}
 	return n, err
 }
 
+var errPeerClosed = errors.New("obs: OBS closed the connection")
+
 // goobsLogger sends goobs' log lines to slog at debug level; TRACE lines
 // (every raw message) are dropped before formatting.
-type goobsLogger struct{ l *slog.Logger }
+type goobsLogger struct {
+	l *slog.Logger
+	s *session
+}
+
+// readerExit is the line goobs v1.6.0's socket reader logs when it returns.
+const readerExit = "[TRACE] Finished handling raw server messages"
 
 func (g goobsLogger) Printf(format string, args ...any) {
+	if format == readerExit {
+		g.s.readerOnce.Do(func() { close(g.s.readerDone) })
+		return
+	}
 	if strings.HasPrefix(format, "[TRACE]") || !g.l.Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}
