@@ -187,12 +187,19 @@ const closeAuthFailed = 4009
 // serve runs one session until it is lost or ctx ends. It reports false,
 // having emitted nothing, when the session failed before it went live.
 func (c *Client) serve(ctx context.Context, s *session, again bool) bool {
+	var dropped atomic.Int64
+	go s.drain(func() {
+		if n := dropped.Add(1); n&(n-1) == 0 {
+			c.log.Warn("OBS events dropped: the event queue is full (is Emit blocked?)", "dropped", n)
+		}
+	})
 	scene, err := c.programScene(ctx, s)
 	if err != nil {
 		if ctx.Err() == nil {
 			c.log.Warn("OBS connected but did not answer", "err", err)
 		}
 		s.end("no answer after connecting")
+		<-s.drained
 		s.close()
 		return false
 	}
@@ -202,10 +209,8 @@ func (c *Client) serve(ctx context.Context, s *session, again bool) bool {
 	}
 	c.setSession(s)
 	c.q.push(item{kind: kindConnected, reason: reason, scene: scene})
+	s.goLive(c.q)
 	c.log.Info("OBS connected", "scene", scene)
-	go s.drain(c.q, func() {
-		c.log.Warn("OBS event dropped: the event queue is full (is Emit blocked?)")
-	})
 
 	select {
 	case <-s.lost:

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/andreykaipov/goobs"
@@ -41,6 +42,19 @@ type session struct {
 
 	drained chan struct{} // closed when drain has pushed its last item
 
+	// Events are drained from the moment the connection is up, but held
+	// in pending until the session goes live (after obs.connected is queued).
+	gateMu  sync.Mutex
+	q       *queue // nil until live
+	pending []item
+
+	// events is goobs' event channel, once goobs.New has returned; room is
+	// poked by drain whenever it took an event (see watchedConn.Read).
+	events     atomic.Pointer[chan any]
+	room       chan struct{}
+	identified atomic.Bool   // goobs logged Identified: events may follow
+	draining   chan struct{} // closed when drain has started
+
 	readerOnce sync.Once
 	readerDone chan struct{} // closed when goobs' socket reader has returned
 }
@@ -54,9 +68,12 @@ func dial(ctx context.Context, cfg *Config, log *slog.Logger) (*session, error) 
 		lost:       make(chan struct{}),
 		drained:    make(chan struct{}),
 		readerDone: make(chan struct{}),
+		room:       make(chan struct{}, 1),
+		draining:   make(chan struct{}),
 	}
 	dialer := &websocket.Dialer{
 		HandshakeTimeout: cfg.RequestTimeout,
+		ReadBufferSize:   readBufferSize,
 		NetDialContext: func(dctx context.Context, network, addr string) (net.Conn, error) {
 			dctx, cancel := context.WithCancel(dctx)
 			defer cancel()
@@ -98,6 +115,7 @@ func dial(ctx context.Context, cfg *Config, log *slog.Logger) (*session, error) 
 	case r = <-done:
 	case <-ctx.Done():
 		// goobs.New has no context: cut the socket and let it return.
+		s.end("shutdown")
 		s.closeNet()
 		go func() {
 			if r := <-done; r.gc != nil {
@@ -110,6 +128,7 @@ func dial(ctx context.Context, cfg *Config, log *slog.Logger) (*session, error) 
 	}
 	if r.err != nil {
 		// goobs leaves the socket open when identification times out.
+		s.end("connection failed")
 		s.closeNet()
 		return nil, fmt.Errorf("obs: connecting to %s: %w", cfg.Addr, r.err)
 	}
@@ -201,12 +220,45 @@ func (s *session) teardown() {
 	_ = s.gc.Disconnect()
 }
 
-// drain moves goobs' events into q as fast as they come. goobs' channel holds
-// 100 events and drops the oldest when full, so this loop does nothing else.
-// It pushes the kindDisconnected marker last, after the session is lost.
-func (s *session) drain(q *queue, onDrop func()) {
+// goLive queues the events drained so far, after whatever q holds now (the
+// obs.connected marker), and sends later ones straight to q.
+func (s *session) goLive(q *queue) {
+	s.gateMu.Lock()
+	defer s.gateMu.Unlock()
+	for _, it := range s.pending {
+		q.push(it)
+	}
+	s.pending = nil
+	s.q = q
+}
+
+// deliver queues it, or holds it until the session is live. Only drain
+// calls it, so items keep their order.
+func (s *session) deliver(it item) bool {
+	s.gateMu.Lock()
+	q := s.q
+	if q == nil {
+		defer s.gateMu.Unlock()
+		if it.kind == kindEvent && len(s.pending) >= maxQueue {
+			return false
+		}
+		s.pending = append(s.pending, it)
+		return true
+	}
+	s.gateMu.Unlock()
+	return q.push(it)
+}
+
+// drain moves goobs' events to the queue as fast as they come. goobs'
+// channel holds 100 events and drops the oldest when full, so this loop does
+// nothing else, and starts as soon as the connection is up. It queues the
+// kindDisconnected marker last, after the session is lost; a session that
+// never went live queues nothing.
+func (s *session) drain(onDrop func()) {
 	defer close(s.drained)
 	in := s.gc.IncomingEvents
+	s.events.Store(&s.gc.IncomingEvents)
+	close(s.draining)
 	push := func(ev any) {
 		if ev == nil { // an event type goobs does not know
 			return
@@ -214,8 +266,12 @@ func (s *session) drain(q *queue, onDrop func()) {
 		if _, ok := ev.(*events.ExitStarted); ok {
 			s.end("OBS is exiting")
 		}
-		if !q.push(item{kind: kindEvent, event: ev}) {
+		if !s.deliver(item{kind: kindEvent, event: ev}) {
 			onDrop()
+		}
+		select {
+		case s.room <- struct{}{}:
+		default:
 		}
 	}
 loop:
@@ -243,7 +299,7 @@ loop:
 		}
 	}
 	<-s.lost
-	q.push(item{kind: kindDisconnected, reason: s.reason})
+	s.deliver(item{kind: kindDisconnected, reason: s.reason})
 }
 
 // request sends one request and returns the raw response data.
@@ -279,6 +335,11 @@ func (s *session) request(ctx context.Context, name string, body json.RawMessage
 	case r := <-done:
 		return r.data, r.err
 	case <-s.lost:
+		select {
+		case r := <-done: // the answer (or the timeout that ended s) came first
+			return r.data, r.err
+		default:
+		}
 		return nil, fmt.Errorf("obs: %s: %w (%s)", name, ErrNotConnected, s.reason)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("obs: %s: no answer: %w", name, ctx.Err())
@@ -311,6 +372,7 @@ type watchedConn struct {
 }
 
 func (c *watchedConn) Read(p []byte) (int, error) {
+	c.s.waitForRoom()
 	n, err := c.Conn.Read(p)
 	if err != nil {
 		reason := "connection lost: " + err.Error()
@@ -331,6 +393,45 @@ func (c *watchedConn) Read(p []byte) (int, error) {
 
 var errPeerClosed = errors.New("obs: OBS closed the connection")
 
+// Back-pressure on goobs' event channel. goobs drops the oldest of its 100
+// buffered events when the channel is full, however briefly drain is not
+// scheduled. So goobs' socket reader is given no more bytes between
+// identification and the start of drain, nor while the channel holds more
+// than eventHighWater events: one read of at most
+// readBufferSize bytes holds at most readBufferSize/59 events (the smallest
+// event message is about 59 bytes on the wire; a larger read is one frame,
+// so one event), and 64 + 1024/59 + the two in goobs' hands < 100. OBS then
+// waits on TCP flow control instead of losing events.
+const (
+	readBufferSize = 1024
+	eventHighWater = 64
+)
+
+// waitForRoom blocks while goobs' event channel is fuller than
+// eventHighWater, until drain has made room or the session is lost.
+func (s *session) waitForRoom() {
+	ch := s.events.Load()
+	if ch == nil {
+		if !s.identified.Load() {
+			return // handshake: no events yet
+		}
+		// Events may come now, but nothing drains them yet.
+		select {
+		case <-s.draining:
+			ch = s.events.Load()
+		case <-s.lost:
+			return
+		}
+	}
+	for len(*ch) > eventHighWater {
+		select {
+		case <-s.room:
+		case <-s.lost:
+			return
+		}
+	}
+}
+
 // goobsLogger sends goobs' log lines to slog at debug level; TRACE lines
 // (every raw message) are dropped before formatting.
 type goobsLogger struct {
@@ -338,13 +439,20 @@ type goobsLogger struct {
 	s *session
 }
 
-// readerExit is the line goobs v1.6.0's socket reader logs when it returns.
-const readerExit = "[TRACE] Finished handling raw server messages"
+// Lines goobs v1.6.0 logs that the session acts on: its socket reader
+// returned; identification succeeded (events may follow).
+const (
+	readerExit   = "[TRACE] Finished handling raw server messages"
+	identifiedAs = "[INFO] Identified;"
+)
 
 func (g goobsLogger) Printf(format string, args ...any) {
-	if format == readerExit {
+	switch {
+	case format == readerExit:
 		g.s.readerOnce.Do(func() { close(g.s.readerDone) })
 		return
+	case strings.HasPrefix(format, identifiedAs):
+		g.s.identified.Store(true)
 	}
 	if strings.HasPrefix(format, "[TRACE]") || !g.l.Enabled(context.Background(), slog.LevelDebug) {
 		return
