@@ -139,7 +139,7 @@ func (c *Client) Run(ctx context.Context) error {
 	failures := 0
 	connections := 0
 	for ctx.Err() == nil {
-		s, err := dial(ctx, &c.cfg, c.log)
+		s, err := dial(ctx, &c.cfg, c.log, true)
 		if err != nil {
 			if ctx.Err() != nil {
 				break

@@ -1,6 +1,7 @@
 package obs
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -76,15 +77,21 @@ func TestSetSourceVisibleEmitsSourceVisibility(t *testing.T) {
 }
 
 // rawGoobs connects a plain goobs client, as another obs-websocket client
-// (a Stream Deck, OBS' own dock) would.
+// (a Stream Deck, OBS' own dock) would. It is dialled and closed the way
+// Client does it (goobs' own Disconnect can panic while events arrive), but
+// without back-pressure: its IncomingEvents behaves as goobs' alone.
 func rawGoobs(t testing.TB, o *obstest.OBS) *goobs.Client {
 	t.Helper()
-	gc, err := goobs.New(o.Addr, goobs.WithPassword(o.Password))
+	cfg := Config{Addr: o.Addr, Password: o.Password}.withDefaults()
+	s, err := dial(context.Background(), &cfg, testLogger(t), false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = gc.Disconnect() })
-	return gc
+	t.Cleanup(func() {
+		s.end("test over")
+		s.teardown()
+	})
+	return s.gc
 }
 
 func TestChangesByAnotherClientAreEmitted(t *testing.T) {

@@ -31,7 +31,8 @@ type session struct {
 	timeout time.Duration
 	log     *slog.Logger
 
-	sem chan struct{} // one request at a time, as goobs requires
+	sem      chan struct{} // one request at a time, as goobs requires
+	pressure bool          // hold goobs' reader back (see waitForRoom)
 
 	netMu sync.Mutex
 	nc    net.Conn
@@ -60,8 +61,12 @@ type session struct {
 }
 
 // dial opens a session: TCP, websocket, obs-websocket identification.
-func dial(ctx context.Context, cfg *Config, log *slog.Logger) (*session, error) {
+// With pressure, goobs' reader is held back until drain runs and whenever
+// goobs' event channel fills up (see waitForRoom); without it (tests that
+// read goobs' channel themselves) the goobs client behaves as it would alone.
+func dial(ctx context.Context, cfg *Config, log *slog.Logger, pressure bool) (*session, error) {
 	s := &session{
+		pressure:   pressure,
 		timeout:    cfg.RequestTimeout,
 		log:        log,
 		sem:        make(chan struct{}, 1),
@@ -410,6 +415,9 @@ const (
 // waitForRoom blocks while goobs' event channel is fuller than
 // eventHighWater, until drain has made room or the session is lost.
 func (s *session) waitForRoom() {
+	if !s.pressure {
+		return
+	}
 	ch := s.events.Load()
 	if ch == nil {
 		if !s.identified.Load() {
