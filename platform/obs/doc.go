@@ -28,22 +28,40 @@
 // # Caveats
 //
 //   - goobs keeps only the last 100 events when its channel is full. The
-//     Client drains that channel in a goroutine that does nothing else, into a
-//     queue bounded at 65536 items; if Emit blocks long enough to fill that,
+//     Client drains that channel from the moment a connection is identified,
+//     in a goroutine that does nothing else, and holds goobs' socket reader
+//     back while the channel is more than 64 full, so OBS waits on TCP flow
+//     control instead of events being lost. Past the channel, the queue to
+//     Emit is bounded at 65536 items: if Emit blocks long enough to fill it,
 //     events are dropped and a warning is logged.
-//   - OBS itself sends CurrentProgramSceneChanged from its UI thread, after
-//     other events caused by the same requests; the Client keeps OBS' order.
+//   - goobs v1.6.0's Disconnect can panic ("send on closed channel") when a
+//     message arrives at that moment; the Client never calls it before
+//     goobs' reader has stopped (see session.teardown). Hand-made goobs
+//     clients in this package's tests are closed the same way.
+//   - OBS announces a program scene change when its transition completes,
+//     at most once per rendered frame: switches made faster than that are
+//     announced fewer times than they were made, by OBS itself.
+//   - Because of that, a scene change event can follow events caused by
+//     later requests (a source toggled just after); the Client keeps OBS'
+//     order.
 //   - previous_scene is the scene the Client last saw; the first change after
 //     a connection uses the scene read when connecting.
 //   - Requests go one at a time, as goobs requires. A request OBS does not
 //     answer within RequestTimeout ends the connection (goobs would otherwise
 //     give its late answer to the next request) and the Client reconnects.
+//     A caller that gives up (its context ends) returns at once, but its
+//     request still holds the line until OBS answers or the timeout.
+//   - Emit is called from one goroutine, in order; a slow Emit delays the
+//     events behind it (and, past 65536, drops them), never the requests.
+//   - A connection is ended by closing its socket, without a websocket
+//     close frame; OBS treats both alike.
 //   - obs-websocket 5.1 (OBS 29) sends empty UUIDs: scenes and sources are
 //     addressed by name. SetSourceVisible acts on the first scene item of the
 //     source; scene item ids are cached and refreshed when OBS says they are
 //     stale, and the cache is rebuilt from scene item events.
 //   - The generic request path reaches goobs' unexported *api.Client by
-//     reflection (type-checked): a goobs upgrade must keep raw.go in mind.
+//     reflection (type-checked), and the session watches two of goobs' log
+//     lines (session.go): a goobs upgrade must revisit raw.go and session.go.
 //   - goobs.New has no context and goobs' Disconnect waits for a request in
 //     flight, so after Run returns a goroutine of the last connection may
 //     linger for up to RequestTimeout.
