@@ -1,0 +1,263 @@
+package bindings
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/starstreamer/starstreamer/engine"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// commandTrigger is a parsed trigger.command(name, opts). Matching, permission
+// and cooldown checks run in Go, so a chat line that is not this command costs
+// no Lua at all.
+type commandTrigger struct {
+	name         string   // lower case, as written ("!work")
+	aliases      []string // lower case
+	permission   int
+	permName     string
+	cooldown     time.Duration // global
+	userCooldown time.Duration
+	cooldownMsg  string
+	usage        string
+	minArgs      int
+	description  string
+	priority     int
+}
+
+func (ct *commandTrigger) names() []string { return append([]string{ct.name}, ct.aliases...) }
+
+func (ct *commandTrigger) overlaps(o *commandTrigger) bool {
+	for _, n := range ct.names() {
+		if slices.Contains(o.names(), n) {
+			return true
+		}
+	}
+	return false
+}
+
+func (ct *commandTrigger) info(module string) engine.CommandInfo {
+	return engine.CommandInfo{Module: module, Name: ct.name, Aliases: ct.aliases, Usage: ct.usage, Description: ct.description, Permission: ct.permName}
+}
+
+func (in *instance) newTrigger(L *lua.LState, name string, opts *lua.LTable) *commandTrigger {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name == "" || strings.ContainsFunc(name, unicode.IsSpace) || len(name) > 64 {
+		L.ArgError(1, "command name must be one word such as \"!work\"")
+	}
+	ct := &commandTrigger{name: name, permName: "everyone"}
+	if opts == nil {
+		return ct
+	}
+	num := func(k string) float64 {
+		switch v := opts.RawGetString(k).(type) {
+		case lua.LNumber:
+			if v < 0 {
+				L.ArgError(2, k+" must not be negative")
+			}
+			return float64(v)
+		case *lua.LNilType:
+			return 0
+		}
+		L.ArgError(2, k+" must be a number")
+		return 0
+	}
+	str := func(k string) string {
+		switch v := opts.RawGetString(k).(type) {
+		case lua.LString:
+			return string(v)
+		case *lua.LNilType:
+			return ""
+		}
+		L.ArgError(2, k+" must be a string")
+		return ""
+	}
+	if a, ok := opts.RawGetString("aliases").(*lua.LTable); ok {
+		for i := 1; i <= a.Len(); i++ {
+			s, ok := a.RawGetInt(i).(lua.LString)
+			if !ok || strings.TrimSpace(string(s)) == "" {
+				L.ArgError(2, "aliases must be a list of words")
+			}
+			ct.aliases = append(ct.aliases, strings.ToLower(strings.TrimSpace(string(s))))
+		}
+	}
+	if p := str("permission"); p != "" {
+		lvl, ok := levelNames[strings.ToLower(p)]
+		if !ok {
+			L.ArgError(2, "permission must be one of everyone, subscriber, vip, moderator, broadcaster")
+		}
+		ct.permission, ct.permName = lvl, strings.ToLower(p)
+	}
+	ct.cooldown = time.Duration(num("cooldown") * float64(time.Second))
+	ct.userCooldown = time.Duration(num("user_cooldown") * float64(time.Second))
+	ct.cooldownMsg = str("cooldown_reply")
+	ct.usage = str("usage")
+	ct.minArgs = int(num("min_args"))
+	ct.description = str("description")
+	ct.priority = int(num("priority"))
+	return ct
+}
+
+// commandMatch is what a handler receives as cmd.
+type commandMatch struct {
+	name string
+	args []string
+	rest string
+}
+
+func (c *commandMatch) table(L *lua.LState) *lua.LTable {
+	t := L.CreateTable(0, 3)
+	t.RawSetString("name", lua.LString(c.name))
+	args := L.CreateTable(len(c.args), 0)
+	for _, a := range c.args {
+		args.Append(lua.LString(a))
+	}
+	t.RawSetString("args", args)
+	t.RawSetString("rest", lua.LString(c.rest))
+	return t
+}
+
+// parseCommand splits "!give @bob 50" into "!give", ["@bob", "50"], "@bob 50".
+// Double quotes group words: !so "two words" -> ["two words"].
+func parseCommand(msg string) (word string, args []string, rest string) {
+	msg = strings.TrimSpace(msg)
+	i := strings.IndexFunc(msg, unicode.IsSpace)
+	if i < 0 {
+		return strings.ToLower(msg), []string{}, ""
+	}
+	word, rest = strings.ToLower(msg[:i]), strings.TrimSpace(msg[i:])
+	args = []string{}
+	var cur strings.Builder
+	inQuote, has := false, false
+	for _, r := range rest {
+		switch {
+		case r == '"':
+			inQuote = !inQuote
+			has = true
+		case unicode.IsSpace(r) && !inQuote:
+			if has {
+				args = append(args, cur.String())
+				cur.Reset()
+				has = false
+			}
+		default:
+			cur.WriteRune(r)
+			has = true
+		}
+	}
+	if has {
+		args = append(args, cur.String())
+	}
+	return word, args, rest
+}
+
+// matchCommand checks whether e is h's command and whether it may run now:
+// permission, global and per-user cooldown, minimum arguments. It answers
+// refusals that the user should hear (cooldown_reply, usage) in chat.
+func (in *instance) matchCommand(h *handler, e *engine.Event) (*commandMatch, bool) {
+	ct := h.trigger
+	msg, _ := e.Data["message"].(string)
+	if msg == "" || len(msg) > 2000 {
+		return nil, false
+	}
+	word, args, rest := parseCommand(msg)
+	if word != ct.name && !slices.Contains(ct.aliases, word) {
+		return nil, false
+	}
+	if userLevel(e) < ct.permission {
+		return nil, false
+	}
+	if len(args) < ct.minArgs {
+		if ct.usage != "" {
+			in.replyAsync(e, "Usage: "+ct.usage)
+		}
+		return nil, false
+	}
+	now := in.rt.now()
+	uid := userID(e)
+	if ct.cooldown > 0 || ct.userCooldown > 0 {
+		left := time.Duration(0)
+		if ct.cooldown > 0 {
+			left = max(left, in.rt.cooldowns.remaining(in.name, ct.name, "", now))
+		}
+		if ct.userCooldown > 0 && uid != "" {
+			left = max(left, in.rt.cooldowns.remaining(in.name, ct.name, uid, now))
+		}
+		if left > 0 {
+			if ct.cooldownMsg != "" {
+				user := ""
+				if u := eventUser(e); u != nil {
+					user, _ = u["display_name"].(string)
+				}
+				in.replyAsync(e, strings.NewReplacer("{remaining}", fmtSeconds(left), "{user}", user, "{command}", ct.name).Replace(ct.cooldownMsg))
+			}
+			return nil, false
+		}
+		until := map[string]time.Time{}
+		if ct.cooldown > 0 {
+			until[""] = now.Add(ct.cooldown)
+		}
+		if ct.userCooldown > 0 && uid != "" {
+			until[uid] = now.Add(ct.userCooldown)
+		}
+		in.rt.cooldowns.set(in.name, ct.name, until)
+	}
+	return &commandMatch{name: ct.name, args: args, rest: rest}, true
+}
+
+// replyAsync answers e in chat from Go, without holding up the module.
+func (in *instance) replyAsync(e *engine.Event, text string) {
+	parent, _ := e.Data["message_id"].(string)
+	go func() {
+		ctx, cancel := context.WithTimeout(withModule(context.Background(), in.name), 30*time.Second)
+		defer cancel()
+		if err := in.rt.twitch().Reply(ctx, parent, text); err != nil {
+			in.rt.log.Warn("chat reply failed", "module", in.name, "err", err)
+		}
+	}()
+}
+
+// cooldowns are owned by the engine, not by a VM: they survive reloads, and
+// through the store, restarts. Keys are (module, command, user id; "" global).
+type cooldowns struct {
+	mu    sync.Mutex
+	m     map[cooldownKey]time.Time
+	store *engine.Store
+}
+
+type cooldownKey struct{ module, command, user string }
+
+func (c *cooldowns) remaining(module, command, user string, now time.Time) time.Duration {
+	k := cooldownKey{module, command, user}
+	c.mu.Lock()
+	until, ok := c.m[k]
+	c.mu.Unlock()
+	if !ok && c.store != nil {
+		until, _ = c.store.CooldownUntil(module, command, user)
+		c.mu.Lock()
+		if len(c.m) > 100_000 {
+			c.m = map[cooldownKey]time.Time{}
+		}
+		c.m[k] = until
+		c.mu.Unlock()
+	}
+	if until.After(now) {
+		return until.Sub(now)
+	}
+	return 0
+}
+
+func (c *cooldowns) set(module, command string, until map[string]time.Time) {
+	c.mu.Lock()
+	for u, t := range until {
+		c.m[cooldownKey{module, command, u}] = t
+	}
+	c.mu.Unlock()
+	if c.store != nil {
+		_ = c.store.SetCooldowns(module, command, until)
+	}
+}

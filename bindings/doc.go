@@ -1,0 +1,51 @@
+// Package bindings is the Lua side of StarStreamer: it builds one sandboxed
+// gopher-lua VM per module instance and implements every binding a script sees
+// (module, on_event, command, emit, twitch.*, obs.*, store.*, log.*, sleep,
+// after, every, export, call, require, pcall).
+//
+// There are a few central types:
+//
+//   - Runtime: the engine.Loader. Compiles a module once per content hash
+//     (compile once, run per VM) and builds instances.
+//   - instance: one loaded version of a module; an engine.Instance and an
+//     engine.Target. One goroutine owns its LState; all other goroutines only
+//     post to its mailbox.
+//   - invocation: one run of Lua code (a handler for an event, a timer, an
+//     export, the top level, init() or shutdown()) on a coroutine.
+//   - Doc: a binding's documentation; docs/lua-api.md and the editor stubs are
+//     generated from Docs().
+//
+// # Writing a binding
+//
+// A binding that does not wait returns its values at once. A binding that waits
+// (a request, a timer) must not block the owner goroutine: it ends with
+//
+//	return in.yieldFor(L, "name", func(ctx context.Context, resume func(func() []lua.LValue)) {
+//	        go func() { res := work(ctx); resume(func() []lua.LValue { return toLua(res) }) }()
+//	})
+//
+// start runs on the owner goroutine; resume may be called from any goroutine,
+// exactly once, and its function runs back on the owner goroutine, where the
+// values become the binding's results. ctx ends when the invocation is killed or
+// the module stops. platformCall wraps this for twitch.* and obs.* calls.
+//
+// # Caveats
+//
+//   - An LState is owned by one goroutine; nothing else may touch it or any
+//     LValue made by it. Values cross VMs only as copies (fromLua / toLua).
+//   - A yield works only straight from the invocation's own coroutine. pcall,
+//     xpcall and try are yield-transparent (the protected function runs as a
+//     child coroutine); a waiting binding called under table.sort, a gsub
+//     callback, a metamethod, an iterator or a script's own coroutine raises an
+//     error instead of corrupting the call (see yieldable).
+//   - The CPU budget (Config.HandlerBudget) is wall-clock time while the
+//     invocation's Lua runs, summed over its slices; time spent waiting does
+//     not count. On a machine with more busy VMs than cores a handler can be
+//     stopped early, so keep the budget generous.
+//   - There is no per-VM memory limit in gopher-lua. Amplifiers (rep, format,
+//     concat, gsub, unpack) are capped by safelib, and a watchdog stops running
+//     handlers when the Go heap passes Config.HeapLimit. A module that keeps a
+//     large table alive between events is not found by it.
+//   - A Go panic that escapes gopher-lua marks the VM corrupt; the module is
+//     then rebuilt from its source by a reload.
+package bindings

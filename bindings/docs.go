@@ -1,0 +1,19 @@
+package bindings
+
+import "slices"
+
+// Doc describes one Lua binding for script authors: the API reference
+// (docs/lua-api.md) and the editor type stubs are generated from these.
+type Doc struct {
+	Name       string // "twitch.send_message"
+	Syntax     string // "twitch.send_message(text) -> ok, err"
+	Context    string // where it may be called: "load" (top level), "handler" (handlers, timers, init, exports)
+	Permission string // capability the module must declare, "" for none
+	Yields     bool   // waits (the handler yields; others run meanwhile)
+	Summary    string
+}
+
+// Docs lists every binding's documentation, grouped as the files define them.
+func Docs() []Doc {
+	return slices.Concat(moduleDocs, eventDocs, langDocs, timerDocs, storeDocs, logDocs, exportDocs, twitchDocs, obsDocs)
+}

@@ -1,0 +1,425 @@
+package bindings
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/starstreamer/starstreamer/engine"
+	lua "github.com/yuin/gopher-lua"
+)
+
+var eventDocs = []Doc{
+	{Name: "on_event", Syntax: "on_event(types, [opts,] fn) -> handle", Context: "load, handler",
+		Summary: "Calls fn(event[, cmd]) for every event whose type matches types: one type, a glob such as \"twitch.*\", or a list. opts: priority (higher starts first), filter (a function or filter.*), trigger (trigger.command(...))."},
+	{Name: "off", Syntax: "off(handle)", Context: "load, handler", Summary: "Removes a handler registered with on_event or command."},
+	{Name: "emit", Syntax: "emit(type, data)", Context: "load, handler", Summary: "Fires a custom event on the bus; data (a table) is copied."},
+	{Name: "command", Syntax: "command(name, [opts,] fn) -> handle", Context: "load, handler",
+		Summary: "Answers a chat command: on_event(\"twitch.chat.message\", {trigger = trigger.command(name, opts)}, fn). fn(event, cmd) gets cmd = {name, args, rest}."},
+	{Name: "trigger.command", Syntax: "trigger.command(name, opts) -> trigger", Context: "load, handler",
+		Summary: "opts: aliases (list), permission (everyone|subscriber|vip|moderator|broadcaster), cooldown and user_cooldown (seconds, kept across reloads and restarts), cooldown_reply (\"{remaining}\" is replaced), usage and min_args (fewer arguments get \"Usage: ...\" as a reply), description."},
+	{Name: "filter.not_bot", Syntax: "filter.not_bot()", Context: "load, handler", Summary: "Passes events whose user is not a known bot (the bot itself included)."},
+	{Name: "filter.subscriber", Syntax: "filter.subscriber()", Context: "load, handler", Summary: "Passes subscribers (and moderators, the broadcaster)."},
+	{Name: "filter.vip", Syntax: "filter.vip()", Context: "load, handler", Summary: "Passes VIPs, moderators and the broadcaster."},
+	{Name: "filter.moderator", Syntax: "filter.moderator()", Context: "load, handler", Summary: "Passes moderators and the broadcaster."},
+	{Name: "filter.broadcaster", Syntax: "filter.broadcaster()", Context: "load, handler", Summary: "Passes the broadcaster only."},
+	{Name: "filter.user", Syntax: "filter.user(login, ...)", Context: "load, handler", Summary: "Passes events from the given logins."},
+}
+
+// handler is one on_event registration.
+type handler struct {
+	fn        *lua.LFunction
+	luaFilter *lua.LFunction
+	trigger   *commandTrigger
+	where     string
+	sub       *engine.Subscription
+	dead      bool
+}
+
+const typeGoFilter = "starstreamer.filter"
+const typeTrigger = "starstreamer.trigger"
+
+type goFilter struct {
+	name string
+	fn   func(*engine.Event) bool
+}
+
+func (in *instance) installEvents(L *lua.LState) {
+	L.SetGlobal("on_event", L.NewFunction(in.luaOnEvent))
+	L.SetGlobal("off", L.NewFunction(in.luaOff))
+	L.SetGlobal("emit", L.NewFunction(in.luaEmit))
+	L.SetGlobal("command", L.NewFunction(in.luaCommand))
+	trig := L.NewTable()
+	trig.RawSetString("command", L.NewFunction(in.luaTriggerCommand))
+	L.SetGlobal("trigger", trig)
+	filt := L.NewTable()
+	level := func(name string, min int) {
+		filt.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			return pushFilter(L, name, func(e *engine.Event) bool { return userLevel(e) >= min })
+		}))
+	}
+	level("subscriber", levelSubscriber)
+	level("vip", levelVIP)
+	level("moderator", levelModerator)
+	level("broadcaster", levelBroadcaster)
+	filt.RawSetString("not_bot", L.NewFunction(func(L *lua.LState) int {
+		bots := in.rt.cfg.BotNames
+		return pushFilter(L, "not_bot", func(e *engine.Event) bool {
+			u := eventUser(e)
+			if u == nil {
+				return true
+			}
+			name, _ := u["username"].(string)
+			return !slices.Contains(bots, strings.ToLower(name))
+		})
+	}))
+	filt.RawSetString("user", L.NewFunction(func(L *lua.LState) int {
+		var logins []string
+		for i := 1; i <= L.GetTop(); i++ {
+			logins = append(logins, strings.ToLower(strings.TrimPrefix(L.CheckString(i), "@")))
+		}
+		return pushFilter(L, "user", func(e *engine.Event) bool {
+			u := eventUser(e)
+			if u == nil {
+				return false
+			}
+			name, _ := u["username"].(string)
+			return slices.Contains(logins, strings.ToLower(name))
+		})
+	}))
+	L.SetGlobal("filter", filt)
+}
+
+func pushFilter(L *lua.LState, name string, fn func(*engine.Event) bool) int {
+	ud := L.NewUserData()
+	ud.Value = &goFilter{name: name, fn: fn}
+	L.Push(ud)
+	return 1
+}
+
+// on_event(types, [opts,] fn)
+func (in *instance) luaOnEvent(L *lua.LState) int {
+	types := checkTypes(L, 1)
+	var opts *lua.LTable
+	fnIdx := 2
+	if L.GetTop() >= 3 {
+		opts = L.OptTable(2, nil)
+		fnIdx = 3
+	}
+	fn := L.CheckFunction(fnIdx)
+	h := &handler{fn: fn, where: callerWhere(L)}
+	prio := 0
+	var goFilt func(*engine.Event) bool
+	if opts != nil {
+		if v, ok := opts.RawGetString("priority").(lua.LNumber); ok {
+			prio = int(v)
+		}
+		switch f := opts.RawGetString("filter").(type) {
+		case *lua.LFunction:
+			h.luaFilter = f
+		case *lua.LUserData:
+			gf, ok := f.Value.(*goFilter)
+			if !ok {
+				L.ArgError(2, "opts.filter must be a function or a filter.* value")
+			}
+			goFilt = gf.fn
+		case *lua.LNilType:
+		default:
+			L.ArgError(2, "opts.filter must be a function or a filter.* value")
+		}
+		switch t := opts.RawGetString("trigger").(type) {
+		case *lua.LUserData:
+			ct, ok := t.Value.(*commandTrigger)
+			if !ok {
+				L.ArgError(2, "opts.trigger must be a trigger.command(...) value")
+			}
+			h.trigger = ct
+		case *lua.LNilType:
+		default:
+			L.ArgError(2, "opts.trigger must be a trigger.command(...) value")
+		}
+	}
+	return in.addHandler(L, h, types, prio, goFilt)
+}
+
+func (in *instance) addHandler(L *lua.LState, h *handler, types []string, prio int, goFilt func(*engine.Event) bool) int {
+	if in.stopping {
+		L.RaiseError("on_event: module is stopping")
+	}
+	if h.trigger != nil {
+		for other := range in.handlers {
+			if other.trigger != nil && !other.dead && other.trigger.overlaps(h.trigger) {
+				L.RaiseError("command %s is already registered by this module (at %s)", h.trigger.name, other.where)
+			}
+		}
+	}
+	h.sub = &engine.Subscription{
+		Patterns: types, Priority: prio, Filter: goFilt, Target: in, Owner: in,
+		Module: in.name, Where: h.where, Ref: h,
+	}
+	if in.started.Load() {
+		if _, err := in.rt.cfg.Bus.Subscribe(h.sub); err != nil {
+			L.RaiseError("on_event: %v", err)
+		}
+	} else {
+		for _, p := range types {
+			if err := engine.ValidatePattern(p); err != nil {
+				L.RaiseError("on_event: %v", err)
+			}
+		}
+		in.pending = append(in.pending, h.sub)
+	}
+	in.handlers[h] = struct{}{}
+	in.refreshCounts()
+	ud := L.NewUserData()
+	ud.Value = h
+	L.Push(ud)
+	return 1
+}
+
+func checkTypes(L *lua.LState, n int) []string {
+	switch v := L.Get(n).(type) {
+	case lua.LString:
+		return []string{string(v)}
+	case *lua.LTable:
+		var out []string
+		for i := 1; i <= v.Len(); i++ {
+			s, ok := v.RawGetInt(i).(lua.LString)
+			if !ok {
+				L.ArgError(n, "event types must be strings")
+			}
+			out = append(out, string(s))
+		}
+		if len(out) == 0 {
+			L.ArgError(n, "no event type given")
+		}
+		return out
+	}
+	L.ArgError(n, "event type (string) or list of types expected")
+	return nil
+}
+
+// callerWhere is "file:line" of the Lua code calling the current binding.
+func callerWhere(L *lua.LState) string {
+	return strings.TrimSuffix(L.Where(1), ":")
+}
+
+func (in *instance) luaOff(L *lua.LState) int {
+	ud := L.CheckUserData(1)
+	h, ok := ud.Value.(*handler)
+	if !ok {
+		L.ArgError(1, "handle from on_event or command expected")
+	}
+	if h.dead {
+		return 0
+	}
+	h.dead = true
+	delete(in.handlers, h)
+	in.pending = slices.DeleteFunc(in.pending, func(s *engine.Subscription) bool { return s == h.sub })
+	in.rt.cfg.Bus.Unsubscribe(h.sub)
+	in.refreshCounts()
+	return 0
+}
+
+func (in *instance) luaEmit(L *lua.LState) int {
+	typ := L.CheckString(1)
+	if err := engine.ValidateType(typ); err != nil {
+		L.ArgError(1, err.Error())
+	}
+	var data map[string]any
+	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
+		v, err := fromLua(L.CheckTable(2))
+		if err != nil {
+			L.ArgError(2, err.Error())
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			m = map[string]any{"value": v}
+		}
+		data = m
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	if err := in.rt.cfg.Bus.Emit(&engine.Event{Type: typ, Data: data, Source: "module:" + in.name}); err != nil {
+		L.RaiseError("emit: %v", err)
+	}
+	return 0
+}
+
+// command(name, [opts,] fn)
+func (in *instance) luaCommand(L *lua.LState) int {
+	name := L.CheckString(1)
+	var opts *lua.LTable
+	fnIdx := 2
+	if L.GetTop() >= 3 {
+		opts = L.OptTable(2, nil)
+		fnIdx = 3
+	}
+	fn := L.CheckFunction(fnIdx)
+	ct := in.newTrigger(L, name, opts)
+	h := &handler{fn: fn, where: callerWhere(L), trigger: ct}
+	return in.addHandler(L, h, []string{"twitch.chat.message"}, ct.priority, nil)
+}
+
+func (in *instance) luaTriggerCommand(L *lua.LState) int {
+	ct := in.newTrigger(L, L.CheckString(1), L.OptTable(2, nil))
+	ud := L.NewUserData()
+	ud.Value = ct
+	L.Push(ud)
+	return 1
+}
+
+// handleEvent runs this module's handlers for e, highest priority first: the
+// Go filter, then the Lua filter, then the command trigger, each may skip the
+// handler. The event table is built once, and only if some handler runs.
+func (in *instance) handleEvent(e *engine.Event, subs []*engine.Subscription) {
+	if in.stopping {
+		return
+	}
+	in.rt.cfg.Bus.ObserveDispatch(e, time.Now())
+	var evt lua.LValue
+	for _, s := range subs {
+		h, ok := s.Ref.(*handler)
+		if !ok || h.dead {
+			continue
+		}
+		if s.Filter != nil && !s.Filter(e) {
+			continue
+		}
+		var cmd *commandMatch
+		if h.trigger != nil {
+			var ok bool
+			if cmd, ok = in.matchCommand(h, e); !ok {
+				continue
+			}
+		}
+		if h.luaFilter != nil {
+			if evt == nil {
+				evt = in.eventTable(e)
+			}
+			if !in.runFilter(h, e, evt) {
+				continue
+			}
+		}
+		if evt == nil {
+			evt = in.eventTable(e)
+		}
+		args := []lua.LValue{evt}
+		if cmd != nil {
+			args = append(args, cmd.table(in.L))
+		}
+		in.spawn(h.fn, args, &invocation{what: "handler " + h.where, event: e.Type, sub: s, mayWait: true})
+	}
+}
+
+// runFilter calls a Lua filter synchronously (it may not wait) within the budget.
+func (in *instance) runFilter(h *handler, e *engine.Event, evt lua.LValue) (pass bool) {
+	in.bctx.arm(in.rt.cfg.HandlerBudget)
+	err := in.L.CallByParam(lua.P{Fn: h.luaFilter, NRet: 1, Protect: true}, evt)
+	fired, reason := in.bctx.disarm()
+	if fired {
+		err = reason
+	}
+	if err != nil {
+		inv := &invocation{what: "filter of handler " + h.where, event: e.Type, sub: h.sub}
+		err = in.describe(inv, err)
+		h.sub.Record(0, err)
+		in.recordError(inv, err)
+		return false
+	}
+	ret := in.L.Get(-1)
+	in.L.Pop(1)
+	return lua.LVAsBool(ret)
+}
+
+// eventTable builds the Lua view of e: {id, type, timestamp, source, data}.
+func (in *instance) eventTable(e *engine.Event) lua.LValue {
+	L := in.L
+	t := L.CreateTable(0, 5)
+	t.RawSetString("id", lua.LString(e.ID))
+	t.RawSetString("type", in.keys.str(e.Type))
+	t.RawSetString("timestamp", lua.LNumber(float64(e.Timestamp.UnixNano())/1e9))
+	t.RawSetString("source", in.keys.str(e.Source))
+	if e.Data != nil {
+		t.RawSetString("data", in.keys.toLua(L, e.Data, 0))
+	} else {
+		t.RawSetString("data", L.CreateTable(0, 0))
+	}
+	return t
+}
+
+// ---- users and levels ----
+
+const (
+	levelEveryone = iota
+	levelSubscriber
+	levelVIP
+	levelModerator
+	levelBroadcaster
+)
+
+var levelNames = map[string]int{
+	"everyone": levelEveryone, "subscriber": levelSubscriber, "vip": levelVIP,
+	"moderator": levelModerator, "broadcaster": levelBroadcaster,
+}
+
+func eventUser(e *engine.Event) map[string]any {
+	if e.Data == nil {
+		return nil
+	}
+	u, _ := e.Data["user"].(map[string]any)
+	return u
+}
+
+// userLevel is the highest level the event's user has. The levels are ordered
+// everyone < subscriber < vip < moderator < broadcaster; a moderator passes a
+// "subscriber" check.
+func userLevel(e *engine.Event) int {
+	u := eventUser(e)
+	if u == nil {
+		return levelEveryone
+	}
+	is := func(k string) bool { b, _ := u[k].(bool); return b }
+	switch {
+	case is("broadcaster"):
+		return levelBroadcaster
+	case is("moderator"):
+		return levelModerator
+	case is("vip"):
+		return levelVIP
+	case is("subscriber"):
+		return levelSubscriber
+	}
+	return levelEveryone
+}
+
+func userID(e *engine.Event) string {
+	u := eventUser(e)
+	if u == nil {
+		return ""
+	}
+	if id, ok := u["id"].(string); ok && id != "" {
+		return id
+	}
+	name, _ := u["username"].(string)
+	return strings.ToLower(name)
+}
+
+func fmtSeconds(d time.Duration) string {
+	s := int(d.Round(time.Second) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	switch {
+	case s >= 3600:
+		return fmt.Sprintf("%dh %dm", s/3600, s%3600/60)
+	case s >= 60:
+		if s%60 == 0 {
+			return fmt.Sprintf("%dm", s/60)
+		}
+		return fmt.Sprintf("%dm %ds", s/60, s%60)
+	}
+	return fmt.Sprintf("%ds", s)
+}

@@ -1,0 +1,708 @@
+package bindings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/starstreamer/starstreamer/engine"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// instance is one loaded version of a module: one LState, owned by one
+// goroutine (loop). Everything that touches the LState runs on that goroutine;
+// other goroutines talk to it only through post. Each handler invocation is a
+// coroutine; a binding that waits yields it (see yieldFor) and the goroutine
+// serves other invocations meanwhile.
+type instance struct {
+	rt   *Runtime
+	reg  *engine.Registry
+	src  engine.Source
+	name string
+	file string
+
+	// mailbox
+	mu      sync.Mutex
+	queue   []message
+	spare   []message
+	signal  chan struct{}
+	closed  bool
+	dropped atomic.Uint64
+
+	done    chan struct{} // closed when the loop has exited
+	ctx     context.Context
+	cancel  context.CancelFunc
+	started atomic.Bool
+
+	// owner-goroutine state
+	L         *lua.LState
+	bctx      *budgetCtx
+	keys      interner
+	info      engine.ModuleInfo
+	declared  bool // module{} was called
+	config    *lua.LTable
+	pending   []*engine.Subscription
+	handlers  map[*handler]struct{}
+	timers    map[*timer]struct{}
+	exports   map[string]*lua.LFunction
+	threads   map[*lua.LState]*invocation
+	pool      []*lua.LState
+	required  map[string]lua.LValue
+	stopping  bool
+	exiting   bool
+	corrupted bool
+
+	// counters read by Status from other goroutines
+	stMu        sync.Mutex
+	running     int
+	invocations uint64
+	errCount    uint64
+	lastErr     string
+	lastErrAt   time.Time
+	nHandlers   int
+	nTimers     int
+	commands    []engine.CommandInfo
+	exportNames []string
+	heapEst     int64
+}
+
+// errStopped ends the invocations still waiting when their module stops; it is
+// not counted as a script error.
+var errStopped = errors.New("module stopped")
+
+type message struct {
+	ev   *engine.Event
+	subs []*engine.Subscription
+	fn   func()
+}
+
+// invocation is one run of Lua code on a coroutine: a handler for an event, a
+// timer callback, an exported function, the top level, init() or shutdown().
+type invocation struct {
+	stack    []*lua.LState    // the handler's thread, then try/pcall children (innermost last)
+	msgh     []*lua.LFunction // xpcall message handler of each child (stack[1:])
+	used     time.Duration
+	what     string // "handler scripts/x.lua:12" etc.
+	event    string
+	sub      *engine.Subscription
+	mayWait  bool
+	waiting  bool
+	cancel   context.CancelFunc // of the pending wait
+	finished bool
+	onDone   func(rets []lua.LValue, err error)
+}
+
+func newInstance(rt *Runtime, reg *engine.Registry, src engine.Source) *instance {
+	name := src.Name
+	file := src.File
+	if file == "" {
+		file = "pasted.lua"
+	}
+	in := &instance{
+		rt: rt, reg: reg, src: src, name: name, file: file,
+		signal:   make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		handlers: map[*handler]struct{}{},
+		timers:   map[*timer]struct{}{},
+		exports:  map[string]*lua.LFunction{},
+		threads:  map[*lua.LState]*invocation{},
+		required: map[string]lua.LValue{},
+		bctx:     newBudgetCtx(),
+	}
+	in.ctx, in.cancel = context.WithCancel(context.Background())
+	in.info.Name = name
+	in.L = lua.NewState(vmOptions)
+	openSandbox(in.L)
+	fakeableTime(in.L, rt.now)
+	rt.openSafe(in.L)
+	in.install()
+	in.L.SetContext(in.bctx)
+	rt.wd.add(in.bctx, name)
+	go in.loop()
+	return in
+}
+
+// post queues work for the owner goroutine. Events are dropped (and counted)
+// when the mailbox is full or the instance is stopping; other work never is,
+// except after the loop has exited.
+func (in *instance) post(m message) bool {
+	in.mu.Lock()
+	if in.closed || (m.ev != nil && len(in.queue) >= in.rt.cfg.MailboxSize) {
+		in.mu.Unlock()
+		if m.ev != nil {
+			in.dropped.Add(1)
+		}
+		return false
+	}
+	in.queue = append(in.queue, m)
+	in.mu.Unlock()
+	select {
+	case in.signal <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// Deliver implements engine.Target.
+func (in *instance) Deliver(e *engine.Event, subs []*engine.Subscription) {
+	in.post(message{ev: e, subs: subs})
+}
+
+func (in *instance) loop() {
+	defer close(in.done)
+	for {
+		<-in.signal
+		in.mu.Lock()
+		batch := in.queue
+		in.queue = in.spare[:0]
+		in.mu.Unlock()
+		for i := range batch {
+			m := &batch[i]
+			if m.ev != nil {
+				in.handleEvent(m.ev, m.subs)
+			} else if m.fn != nil {
+				m.fn()
+			}
+			*m = message{}
+			if in.exiting {
+				in.mu.Lock()
+				in.closed = true
+				in.queue = nil
+				in.mu.Unlock()
+				return
+			}
+		}
+		in.spare = batch[:0]
+	}
+}
+
+// do runs fn on the owner goroutine and waits for it (or for ctx).
+func (in *instance) do(ctx context.Context, fn func()) error {
+	ch := make(chan struct{})
+	if !in.post(message{fn: func() { fn(); close(ch) }}) {
+		return errNotRunning
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-in.done:
+		return errNotRunning
+	}
+}
+
+// ---- running Lua ----
+
+func (in *instance) thread() *lua.LState {
+	if n := len(in.pool); n > 0 {
+		th := in.pool[n-1]
+		in.pool = in.pool[:n-1]
+		return th
+	}
+	return in.newThread()
+}
+
+// newThread makes a coroutine that checks the VM's budget context directly.
+// (LState.NewThread would wrap the context in context.WithCancel, which for a
+// custom context costs a goroutine per thread until the context ends.)
+func (in *instance) newThread() *lua.LState {
+	saved := in.L.RemoveContext()
+	th, _ := in.L.NewThread()
+	if saved != nil {
+		in.L.SetContext(saved)
+	}
+	th.SetContext(in.bctx)
+	return th
+}
+
+// recycle keeps a coroutine that returned normally for the next invocation
+// (a new one costs ~10 µs and ~14 KB). gopher-lua marks a returned coroutine
+// Dead although its stack is empty and clean; only one that failed is really
+// unusable, and that one is never passed here.
+func (in *instance) recycle(th *lua.LState) {
+	if len(in.pool) >= 64 {
+		return
+	}
+	th.SetTop(0) // a returned coroutine may leave registers behind
+	th.Dead = false
+	in.pool = append(in.pool, th)
+}
+
+// spawn starts fn(args...) as a new invocation.
+func (in *instance) spawn(fn *lua.LFunction, args []lua.LValue, inv *invocation) {
+	in.stMu.Lock()
+	if in.running >= in.rt.cfg.MaxRunning {
+		in.stMu.Unlock()
+		in.fail(inv, fmt.Errorf("too many handlers in progress (%d): is something sleeping in every handler?", in.rt.cfg.MaxRunning))
+		return
+	}
+	in.running++
+	in.invocations++
+	in.stMu.Unlock()
+	th := in.thread()
+	inv.stack = append(inv.stack[:0], th)
+	in.threads[th] = inv
+	in.resume(inv, fn, args)
+}
+
+// resume runs the innermost thread of inv until it yields, returns or fails.
+func (in *instance) resume(inv *invocation, fn *lua.LFunction, args []lua.LValue) {
+	for {
+		th := inv.stack[len(inv.stack)-1]
+		remaining := in.rt.cfg.HandlerBudget - inv.used
+		if remaining <= 0 {
+			in.finish(inv, nil, fmt.Errorf("CPU budget of %v exceeded", in.rt.cfg.HandlerBudget))
+			return
+		}
+		inv.waiting = false
+		in.bctx.arm(remaining)
+		t0 := time.Now()
+		st, err, rets := in.safeResume(th, fn, args)
+		inv.used += time.Since(t0)
+		if fired, reason := in.bctx.disarm(); fired {
+			in.finish(inv, nil, reason)
+			return
+		}
+		if in.corrupted {
+			in.finish(inv, nil, err)
+			return
+		}
+		switch st {
+		case lua.ResumeYield:
+			if !inv.waiting {
+				in.finish(inv, nil, errors.New("coroutine.yield() was called outside a coroutine of the script's own (a handler cannot yield itself; use sleep)"))
+			}
+			return
+		case lua.ResumeOK:
+			if len(inv.stack) > 1 { // a try/pcall child finished: resume its parent with true, results...
+				inv.stack = inv.stack[:len(inv.stack)-1]
+				inv.msgh = inv.msgh[:len(inv.msgh)-1]
+				delete(in.threads, th)
+				in.recycle(th)
+				fn, args = nil, append([]lua.LValue{lua.LTrue}, rets...)
+				continue
+			}
+			in.finish(inv, rets, nil)
+			return
+		default: // lua.ResumeError
+			if len(inv.stack) > 1 { // the child failed: its parent's try/pcall returns false, err
+				inv.stack = inv.stack[:len(inv.stack)-1]
+				msgh := inv.msgh[len(inv.msgh)-1]
+				inv.msgh = inv.msgh[:len(inv.msgh)-1]
+				delete(in.threads, th)
+				fn, args = nil, []lua.LValue{lua.LFalse, in.applyMsgh(errorValue(err), msgh)}
+				continue
+			}
+			in.finish(inv, nil, err)
+			return
+		}
+	}
+}
+
+func errorValue(err error) lua.LValue {
+	var ae *lua.ApiError
+	if errors.As(err, &ae) && ae.Object != nil {
+		return ae.Object
+	}
+	return lua.LString(err.Error())
+}
+
+// safeResume resumes th and turns a Go panic that escaped gopher-lua into an
+// error; such an LState cannot be trusted again, so the module is rebuilt.
+func (in *instance) safeResume(th *lua.LState, fn *lua.LFunction, args []lua.LValue) (st lua.ResumeState, err error, rets []lua.LValue) {
+	defer func() {
+		if p := recover(); p != nil {
+			in.corrupted = true
+			st, err = lua.ResumeError, fmt.Errorf("internal error in the Lua VM (the module will be reloaded): %v", p)
+			in.rt.log.Error("Lua VM panicked", "module", in.name, "panic", p, "stack", string(debug.Stack()))
+			go func() { _ = in.reg.Reload(context.Background(), in.name) }()
+		}
+	}()
+	return in.L.Resume(th, fn, args...)
+}
+
+func (in *instance) finish(inv *invocation, rets []lua.LValue, err error) {
+	if inv.finished {
+		return
+	}
+	inv.finished = true
+	if inv.cancel != nil {
+		inv.cancel()
+		inv.cancel = nil
+	}
+	for i, th := range inv.stack {
+		delete(in.threads, th)
+		if i == 0 && err == nil {
+			in.recycle(th)
+		}
+	}
+	inv.stack = nil
+	in.stMu.Lock()
+	in.running--
+	in.stMu.Unlock()
+	stopped := errors.Is(err, errStopped)
+	if err != nil {
+		err = in.describe(inv, err)
+	}
+	if inv.sub != nil && !stopped {
+		inv.sub.Record(inv.used, err)
+	}
+	if err != nil && !stopped {
+		in.recordError(inv, err)
+	}
+	if inv.onDone != nil {
+		inv.onDone(rets, err)
+	}
+}
+
+// fail reports an invocation that could not even start.
+func (in *instance) fail(inv *invocation, err error) {
+	inv.finished = true
+	err = in.describe(inv, err)
+	if inv.sub != nil {
+		inv.sub.Record(0, err)
+	}
+	in.recordError(inv, err)
+	if inv.onDone != nil {
+		inv.onDone(nil, err)
+	}
+}
+
+// describe makes an error message say module, what ran and (when Lua's message
+// has none) where.
+func (in *instance) describe(inv *invocation, err error) error {
+	msg := err.Error()
+	var ae *lua.ApiError
+	if errors.As(err, &ae) {
+		if s, ok := ae.Object.(lua.LString); ok {
+			msg = string(s)
+		} else if ae.Object != nil {
+			msg = ae.Object.String()
+		}
+	}
+	return &ScriptError{Module: in.name, What: inv.what, Event: inv.event, Msg: msg}
+}
+
+// ScriptError is an error raised by a module's Lua code or by the sandbox
+// stopping it. Msg usually begins with "file:line:".
+type ScriptError struct {
+	Module string
+	What   string // "handler scripts/chat.lua:12", "init()", "top level", ...
+	Event  string // event type, when a handler failed
+	Msg    string
+}
+
+func (e *ScriptError) Error() string {
+	if e.What == "" {
+		return e.Msg
+	}
+	if e.Event != "" {
+		return fmt.Sprintf("%s (%s, event %s)", e.Msg, e.What, e.Event)
+	}
+	return fmt.Sprintf("%s (%s)", e.Msg, e.What)
+}
+
+func (in *instance) recordError(inv *invocation, err error) {
+	in.stMu.Lock()
+	in.errCount++
+	in.lastErr = err.Error()
+	in.lastErrAt = time.Now()
+	in.stMu.Unlock()
+	if inv.onDone == nil || inv.sub != nil {
+		in.rt.log.Warn("script error", "module", in.name, "err", err.Error())
+	}
+}
+
+// ---- waiting bindings ----
+
+// yieldFor suspends the calling invocation until the work started by start
+// calls resume, exactly once, from any goroutine. resume's produce function runs
+// on the owner goroutine and returns the values the binding returns in Lua.
+// start runs now, on the owner goroutine; ctx is cancelled when the invocation
+// ends early (killed, module stopping), and start must then give up promptly.
+//
+// A binding calls it as its last statement:  return in.yieldFor(L, "sleep", ...)
+// It raises a Lua error instead of yielding where a yield cannot work: at load
+// time, inside a coroutine the script made itself, or under a Go function that
+// called back into Lua (table.sort comparators, gsub callbacks, metamethods,
+// iterators). pcall and try are yield-transparent and fine.
+func (in *instance) yieldFor(L *lua.LState, what string, start func(ctx context.Context, resume func(produce func() []lua.LValue))) int {
+	inv := in.threads[L]
+	if inv == nil {
+		L.RaiseError("%s cannot wait inside a coroutine the script created itself: call it from the handler", what)
+	}
+	if !inv.mayWait {
+		L.RaiseError("%s cannot wait here (%s): call it from an event handler, timer or init()", what, inv.what)
+	}
+	if !yieldable() {
+		L.RaiseError("%s cannot wait inside a function called back from Go (table.sort comparator, string.gsub callback, metamethod or iterator)", what)
+	}
+	ctx, cancel := context.WithCancel(in.ctx)
+	inv.cancel = cancel
+	inv.waiting = true
+	var once sync.Once
+	resume := func(produce func() []lua.LValue) {
+		once.Do(func() {
+			in.post(message{fn: func() {
+				if inv.finished {
+					return
+				}
+				inv.cancel = nil
+				cancel()
+				var vals []lua.LValue
+				if produce != nil {
+					vals = produce()
+				}
+				in.resume(inv, nil, vals)
+			}})
+		})
+	}
+	start(ctx, resume)
+	return L.Yield()
+}
+
+// yieldable reports whether the Go stack between the calling binding and the
+// nearest coroutine start (threadRun) holds exactly one VM loop: then a yield
+// returns straight to Resume. More than one loop means a Go function called back
+// into Lua, and a yield there would silently corrupt the call.
+func yieldable() bool {
+	var pcs [64]uintptr
+	n := runtime.Callers(3, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	loops := 0
+	for {
+		f, more := frames.Next()
+		if fn := f.Function; strings.HasPrefix(fn, "github.com/yuin/gopher-lua.") {
+			switch fn[len("github.com/yuin/gopher-lua."):] {
+			case "mainLoop", "mainLoopWithContext":
+				loops++
+			case "threadRun":
+				return loops == 1
+			}
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// ---- lifecycle (engine.Instance) ----
+
+// runTopLevel runs the compiled chunk as an invocation and waits for it.
+func (in *instance) runTopLevel(ctx context.Context, proto *lua.FunctionProto) error {
+	return in.runAndWait(ctx, "top level", func() *lua.LFunction { return in.L.NewFunctionFromProto(proto) }, nil)
+}
+
+// runAndWait runs fn() as an invocation on the owner goroutine and waits for it
+// to finish, or for ctx (then it is killed).
+func (in *instance) runAndWait(ctx context.Context, what string, fn func() *lua.LFunction, args []lua.LValue) error {
+	result := make(chan error, 1)
+	var inv *invocation
+	err := in.do(ctx, func() {
+		f := fn()
+		if f == nil {
+			result <- nil
+			return
+		}
+		inv = &invocation{what: what, mayWait: true, onDone: func(_ []lua.LValue, err error) { result <- err }}
+		in.spawn(f, args, inv)
+	})
+	if err != nil {
+		return err
+	}
+	select {
+	case err := <-result:
+		return err
+	case <-ctx.Done():
+		_ = in.do(context.Background(), func() {
+			if inv != nil && !inv.finished {
+				in.finish(inv, nil, fmt.Errorf("did not finish within the load time limit: %w", ctx.Err()))
+			}
+		})
+		return <-result
+	}
+}
+
+func (in *instance) Info() engine.ModuleInfo {
+	var info engine.ModuleInfo
+	_ = in.do(context.Background(), func() { info = in.info })
+	return info
+}
+
+// Init runs init() if the module defines it.
+func (in *instance) Init(ctx context.Context) error {
+	return in.runAndWait(ctx, "init()", func() *lua.LFunction {
+		f, _ := in.L.GetGlobal("init").(*lua.LFunction)
+		return f
+	}, nil)
+}
+
+func (in *instance) Subscriptions() []*engine.Subscription {
+	var subs []*engine.Subscription
+	_ = in.do(context.Background(), func() { subs = append(subs, in.pending...) })
+	return subs
+}
+
+// Start arms timers; later on_event calls subscribe straight away.
+func (in *instance) Start() {
+	_ = in.do(context.Background(), func() {
+		in.pending = nil
+		in.started.Store(true)
+		for t := range in.timers {
+			t.arm()
+		}
+	})
+}
+
+// Stop drains what was delivered before, runs shutdown(), then ends every
+// invocation, timer and wait and closes the VM.
+func (in *instance) Stop(ctx context.Context) {
+	select {
+	case <-in.done:
+		return
+	default:
+	}
+	in.rt.cfg.Bus.RemoveOwner(in)
+	ok := in.post(message{fn: func() {
+		if in.stopping {
+			return
+		}
+		in.stopping = true
+		for t := range in.timers {
+			t.stop()
+		}
+		f, _ := in.L.GetGlobal("shutdown").(*lua.LFunction)
+		if f == nil || !in.started.Load() {
+			in.teardown()
+			return
+		}
+		deadline := time.AfterFunc(2*time.Second, func() { in.post(message{fn: in.teardown}) })
+		in.spawn(f, nil, &invocation{what: "shutdown()", mayWait: true, onDone: func(_ []lua.LValue, err error) {
+			deadline.Stop()
+			if err != nil {
+				in.rt.log.Warn("shutdown() failed", "module", in.name, "err", err)
+			}
+			in.teardown()
+		}})
+	}})
+	if !ok {
+		return
+	}
+	select {
+	case <-in.done:
+	case <-ctx.Done():
+	}
+}
+
+// teardown ends everything (owner goroutine).
+func (in *instance) teardown() {
+	if in.exiting {
+		return
+	}
+	in.cancel()
+	for _, inv := range in.threads {
+		if !inv.finished {
+			in.finish(inv, nil, errStopped)
+		}
+	}
+	for t := range in.timers {
+		t.stop()
+	}
+	for h := range in.handlers {
+		h.dead = true
+	}
+	in.rt.wd.remove(in.bctx)
+	in.L.Close()
+	in.exiting = true
+}
+
+// Call runs exported function fn with copies of args.
+func (in *instance) Call(ctx context.Context, fn string, args []any) ([]any, error) {
+	type result struct {
+		vals []any
+		err  error
+	}
+	ch := make(chan result, 1)
+	var inv *invocation
+	err := in.do(ctx, func() {
+		f := in.exports[fn]
+		if f == nil {
+			ch <- result{err: fmt.Errorf("module %s exports no function %q", in.name, fn)}
+			return
+		}
+		largs := make([]lua.LValue, len(args))
+		for i, a := range args {
+			largs[i] = in.keys.toLua(in.L, a, 0)
+		}
+		inv = &invocation{what: "export " + fn, mayWait: true, onDone: func(rets []lua.LValue, err error) {
+			if err != nil {
+				ch <- result{err: err}
+				return
+			}
+			out := make([]any, len(rets))
+			for i, r := range rets {
+				v, err := fromLua(r)
+				if err != nil {
+					ch <- result{err: fmt.Errorf("%s.%s result %d: %w", in.name, fn, i+1, err)}
+					return
+				}
+				out[i] = v
+			}
+			ch <- result{vals: out}
+		}}
+		in.spawn(f, largs, inv)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("call %s.%s: %w", in.name, fn, err)
+	}
+	select {
+	case r := <-ch:
+		return r.vals, r.err
+	case <-ctx.Done():
+		_ = in.do(context.Background(), func() {
+			if inv != nil && !inv.finished {
+				in.finish(inv, nil, ctx.Err())
+			}
+		})
+		return nil, fmt.Errorf("call %s.%s: %w", in.name, fn, ctx.Err())
+	case <-in.done:
+		return nil, fmt.Errorf("call %s.%s: %w", in.name, fn, errNotRunning)
+	}
+}
+
+func (in *instance) Status() engine.InstanceStatus {
+	in.stMu.Lock()
+	defer in.stMu.Unlock()
+	return engine.InstanceStatus{
+		Handlers: in.nHandlers, Commands: append([]engine.CommandInfo(nil), in.commands...),
+		Exports: append([]string(nil), in.exportNames...), Timers: in.nTimers, Running: in.running,
+		Invocations: in.invocations, Errors: in.errCount, LastError: in.lastErr, LastErrorAt: in.lastErrAt,
+		Dropped: in.dropped.Load(), HeapEstimate: in.heapEst,
+	}
+}
+
+// refreshCounts updates what Status reports (owner goroutine).
+func (in *instance) refreshCounts() {
+	var cmds []engine.CommandInfo
+	live := 0
+	for h := range in.handlers {
+		if h.dead {
+			continue
+		}
+		live++
+		if h.trigger != nil {
+			cmds = append(cmds, h.trigger.info(in.name))
+		}
+	}
+	names := sortedKeys(in.exports)
+	in.stMu.Lock()
+	in.nHandlers, in.commands, in.exportNames, in.nTimers = live, cmds, names, len(in.timers)
+	in.stMu.Unlock()
+}

@@ -1,0 +1,134 @@
+package bindings
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+var moduleDocs = []Doc{
+	{Name: "module", Syntax: "module { name, description, version, author, dependencies, permissions, config }", Context: "load",
+		Summary: "Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists capabilities: twitch.chat, twitch.clips, twitch.moderate, obs.control, store, http, call."},
+	{Name: "config", Syntax: "config.KEY", Context: "load, handler", Summary: "The module's config: the defaults from module{config=...} with the panel's overrides applied."},
+	{Name: "init", Syntax: "function init() end", Context: "defined by the script", Summary: "Runs after the top level, before the module goes live; an error here keeps the previous version running."},
+	{Name: "shutdown", Syntax: "function shutdown() end", Context: "defined by the script", Summary: "Runs before the module is unloaded or replaced by a reload (at most 2 s)."},
+}
+
+// Permissions a module can declare.
+var knownPermissions = []string{"twitch.chat", "twitch.moderate", "twitch.clips", "obs.control", "store", "http", "call"}
+
+func (in *instance) install() {
+	L := in.L
+	L.SetGlobal("module", L.NewFunction(in.luaModule))
+	in.config = L.NewTable()
+	L.SetGlobal("config", in.config)
+	in.installEvents(L)
+	in.installLang(L)
+	in.installTimers(L)
+	in.installStore(L)
+	in.installLog(L)
+	in.installExport(L)
+	in.installRequire(L)
+	in.installCommands(L)
+	in.installTwitch(L)
+	in.installOBS(L)
+}
+
+func (in *instance) luaModule(L *lua.LState) int {
+	if in.declared {
+		L.RaiseError("module{} is called twice")
+	}
+	t := L.CheckTable(1)
+	in.declared = true
+	str := func(k string) string {
+		switch v := t.RawGetString(k).(type) {
+		case lua.LString:
+			return string(v)
+		case *lua.LNilType:
+			return ""
+		default:
+			L.ArgError(1, fmt.Sprintf("module.%s must be a string", k))
+		}
+		return ""
+	}
+	list := func(k string) []string {
+		out := []string{}
+		switch v := t.RawGetString(k).(type) {
+		case *lua.LTable:
+			for i := 1; i <= v.Len(); i++ {
+				s, ok := v.RawGetInt(i).(lua.LString)
+				if !ok {
+					L.ArgError(1, fmt.Sprintf("module.%s must be a list of strings", k))
+				}
+				out = append(out, string(s))
+			}
+		case *lua.LNilType:
+		default:
+			L.ArgError(1, fmt.Sprintf("module.%s must be a list of strings", k))
+		}
+		return out
+	}
+	name := str("name")
+	if name == "" {
+		name = in.name
+	}
+	in.info.Name = name
+	in.info.Description = str("description")
+	in.info.Version = str("version")
+	in.info.Author = str("author")
+	in.info.Dependencies = list("dependencies")
+	in.info.Permissions = list("permissions")
+	for _, p := range in.info.Permissions {
+		if !slices.Contains(knownPermissions, p) {
+			L.ArgError(1, fmt.Sprintf("unknown permission %q (known: %s)", p, strings.Join(knownPermissions, ", ")))
+		}
+	}
+	in.info.Config = map[string]any{}
+	if c, ok := t.RawGetString("config").(*lua.LTable); ok {
+		v, err := fromLua(c)
+		if err != nil {
+			L.ArgError(1, "module.config: "+err.Error())
+		}
+		if m, ok := v.(map[string]any); ok {
+			in.info.Config = m
+		} else if v != nil {
+			L.ArgError(1, "module.config must be a table of name = value")
+		}
+		// the config table scripts read: defaults, then stored overrides of the same kind
+		c.ForEach(func(k, v lua.LValue) { in.config.RawSet(k, v) })
+		for k, ov := range in.src.Config {
+			def, ok := in.info.Config[k]
+			if !ok || kindName(def) != kindName(ov) {
+				in.rt.log.Warn("ignoring a config override that does not match the defaults", "module", in.name, "key", k)
+				continue
+			}
+			in.config.RawSetString(k, in.keys.toLua(L, ov, 0))
+		}
+	}
+	return 0
+}
+
+func kindName(v any) string {
+	switch v.(type) {
+	case int, int64, float64:
+		return "number"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case map[string]any, []any:
+		return "table"
+	case nil:
+		return "nil"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// need raises a Lua error unless the module declared permission perm.
+func (in *instance) need(L *lua.LState, perm, what string) {
+	if !slices.Contains(in.info.Permissions, perm) {
+		L.RaiseError("%s needs the %q permission: add it to module{ permissions = { ... } }", what, perm)
+	}
+}

@@ -1,0 +1,127 @@
+package bindings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/starstreamer/starstreamer/bindings/safelib"
+	"github.com/starstreamer/starstreamer/engine"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Config configures a Runtime. Only Bus is required.
+type Config struct {
+	Bus    *engine.Bus
+	Store  *engine.Store
+	Logger *slog.Logger
+
+	// HandlerBudget is the run time one handler invocation may use (summed over
+	// its slices; time spent waiting in sleep or a request does not count).
+	HandlerBudget time.Duration // default 1s
+	// HeapLimit: when the Go heap passes it, running handlers are stopped.
+	HeapLimit uint64 // default 1 GiB; 0 keeps the default, use ^uint64(0) for none
+	// MailboxSize bounds the events queued for one module; past it events for
+	// that module are dropped and counted (never blocking other modules).
+	MailboxSize int // default 65536
+	// MaxRunning bounds the handler invocations of one module in progress at
+	// once (most of them sleeping or waiting); past it new events are refused
+	// and counted as errors.
+	MaxRunning int // default 1000
+
+	Twitch Twitch // nil: offline (messages go to Chat)
+	OBS    OBS    // nil: offline (obs.* calls fail with a clear error)
+	Chat   *engine.ChatSink
+
+	// BotNames are logins filter.not_bot() treats as bots (the bot's own login
+	// is added by main). Lower case.
+	BotNames []string
+	// Now is the clock of cooldowns and os.time in tests; default time.Now.
+	Now func() time.Time
+	// Stdlib returns the Lua source of a require-able standard library module.
+	Stdlib func(name string) ([]byte, bool)
+	// SafeLimits bounds the string, pattern and unpack functions (zero: defaults).
+	SafeLimits safelib.Limits
+}
+
+// Runtime is the Lua implementation of engine.Loader: it builds one sandboxed VM
+// per module instance, compiled chunks shared through a cache.
+type Runtime struct {
+	cfg       Config
+	log       *slog.Logger
+	protos    protoCache
+	wd        *watchdog
+	cooldowns cooldowns
+	offline   sync.Once
+}
+
+// NewRuntime returns a Runtime.
+func NewRuntime(cfg Config) *Runtime {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.HandlerBudget <= 0 {
+		cfg.HandlerBudget = time.Second
+	}
+	if cfg.HeapLimit == 0 {
+		cfg.HeapLimit = 1 << 30
+	}
+	if cfg.MailboxSize <= 0 {
+		cfg.MailboxSize = 65536
+	}
+	if cfg.MaxRunning <= 0 {
+		cfg.MaxRunning = 1000
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Chat == nil {
+		cfg.Chat = engine.NewChatSink(200, nil)
+	}
+	rt := &Runtime{cfg: cfg, log: cfg.Logger}
+	tick := cfg.HandlerBudget / 20
+	tick = min(max(tick, time.Millisecond), 10*time.Millisecond)
+	rt.wd = newWatchdog(tick, cfg.HeapLimit)
+	rt.cooldowns.store = cfg.Store
+	rt.cooldowns.m = map[cooldownKey]time.Time{}
+	return rt
+}
+
+// Config returns the runtime's configuration (defaults filled in).
+func (rt *Runtime) Config() Config { return rt.cfg }
+
+// Load implements engine.Loader.
+func (rt *Runtime) Load(ctx context.Context, src engine.Source, reg *engine.Registry) (engine.Instance, error) {
+	file := src.File
+	if file == "" {
+		file = src.Name + ".lua"
+	}
+	proto, err := rt.protos.get(file+"\x00"+string(src.Code), func() (*lua.FunctionProto, error) {
+		return compileLua(src.Code, file)
+	})
+	if err != nil {
+		return nil, err
+	}
+	in := newInstance(rt, reg, src)
+	if err := in.runTopLevel(ctx, proto); err != nil {
+		in.Stop(context.Background())
+		return nil, err
+	}
+	return in, nil
+}
+
+// errWaitAtLoad is what a waiting binding says at load time when waiting is not possible.
+var errNotRunning = errors.New("module is not running")
+
+func (rt *Runtime) now() time.Time { return rt.cfg.Now() }
+
+// moduleError decorates a handler error with where it happened.
+func moduleError(module, where, eventType string, err error) error {
+	if eventType != "" {
+		return fmt.Errorf("module %s, handler %s, event %s: %w", module, where, eventType, err)
+	}
+	return fmt.Errorf("module %s, %s: %w", module, where, err)
+}

@@ -1,0 +1,150 @@
+package bindings
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const pingModule = `
+module { name = "ping", permissions = { "twitch.chat" } }
+command("!ping", function(event) twitch.reply(event, "pong " .. event.data.message_id) end)
+`
+
+// Each hostile script runs beside a healthy module. The engine must contain it
+// with a clear error (on load, or on the event that triggers it), and the healthy
+// module must keep answering.
+func TestHostileScriptsAreContained(t *testing.T) {
+	cases := []struct {
+		name    string
+		code    string
+		trigger string // chat line that sets it off ("" = it fails at load)
+		wantErr string // in the module's last error
+	}{
+		{"endless loop in a handler", `command("!x", function() while true do end end)`, "!x", "CPU budget"},
+		{"endless loop at top level", `while true do end`, "", "CPU budget"},
+		{"endless loop in init", `function init() local n = 0 while true do n = n + 1 end end`, "", "CPU budget"},
+		{"endless tail-call loop", `local function f(n) return f(n + 1) end command("!x", function() f(1) end)`, "!x", "CPU budget"},
+		{"endless loop inside pcall", `command("!x", function() pcall(function() while true do end end) while true do end end)`, "!x", "CPU budget"},
+		{"runaway recursion", `local function f() return 1 + f() end command("!x", function() f() end)`, "!x", "stack overflow"},
+		{"table bomb", `command("!x", function() local t = {} local i = 0 while true do i = i + 1 t[i] = {i} end end)`, "!x", "exceeded"},
+		{"string doubling", `command("!x", function() local s = "xxxxxxxxxxxxxxxx" while true do s = s .. s end end)`, "!x", "exceeded"},
+		{"string.rep bomb", `command("!x", function() local s = string.rep("x", 1e10) end)`, "!x", "too large"},
+		{"string.format width bomb", `command("!x", function() local s = ("%999999d"):format(1) end)`, "!x", "format"},
+		{"catastrophic pattern", `command("!x", function() string.find(string.rep("a", 1000000), "^a*b") end)`, "!x", "too complex"},
+		{"lazy pattern chain", `command("!x", function() string.find(string.rep("x", 10000), ".-.-.-.-b") end)`, "!x", "too complex"},
+		{"unpack bomb", `command("!x", function() local t = {} for i = 1, 100000 do t[i] = i end unpack(t) end)`, "!x", "unpack"},
+		{"math.random panic", `command("!x", function() math.random(0) end)`, "!x", "interval is empty"},
+		{"io is absent", `command("!x", function() io.open("/etc/passwd") end)`, "!x", "io"},
+		{"os.execute is absent", `command("!x", function() os.execute("touch /tmp/pwned") end)`, "!x", "execute"},
+		{"os.exit is absent", `os.exit(3)`, "", "exit"},
+		{"os.getenv is absent", `command("!x", function() return os.getenv("HOME") end)`, "!x", "getenv"},
+		{"debug is absent", `command("!x", function() debug.getinfo(1) end)`, "!x", "debug"},
+		{"dofile is absent", `dofile("/etc/passwd")`, "", "dofile"},
+		{"loadfile is absent", `loadfile("/etc/passwd")`, "", "loadfile"},
+		{"require cannot reach the filesystem", `require("os")`, "", "require"},
+		{"require cannot climb out", `require("..evil")`, "", "require"},
+		{"package is absent", `package.loadlib("libc.so.6", "system")`, "", "package"},
+		{"collectgarbage is absent", `collectgarbage()`, "", "collectgarbage"},
+		{"load refuses bytecode", `assert(load("\27Lua"))`, "", "bytecode"},
+		{"error in init", "function init()\n  error('boom')\nend", "", "hostile.lua:3: boom"},
+		{"syntax error", "local x = = 1", "", "hostile.lua:2: syntax error"},
+		{"compiler bomb", "local x = " + strings.Repeat("{", 5000) + strings.Repeat("}", 5000), "", "nested more than"},
+		{"yield from a handler", `command("!x", function() coroutine.yield() end)`, "!x", "coroutine.yield"},
+		{"sleep in a sort comparator", `command("!x", function() table.sort({3,2,1}, function(a, b) sleep(0.01) return a < b end) end)`, "!x", "called back from Go"},
+		{"sleep at top level is refused", `sleep(0)`, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			te := newTestEngine(t, map[string]string{
+				"ping.lua":    pingModule,
+				"hostile.lua": "module { name = \"hostile\", permissions = { \"twitch.chat\" } }\n" + tc.code,
+			}, func(c *Config) { c.HeapLimit = 256 << 20 })
+			if tc.name == "sleep at top level is refused" {
+				// waiting at load time is allowed: the top level runs as a coroutine
+				if st := te.module("hostile"); st.Status != "running" {
+					t.Fatalf("status %s: %s", st.Status, st.LastError)
+				}
+				return
+			}
+			if tc.trigger != "" {
+				if st := te.module("hostile"); st.Status != "running" {
+					t.Fatalf("hostile did not load: %s", st.LastError)
+				}
+				te.chatLine(tc.trigger)
+				waitFor(t, 5*time.Second, func() bool { return te.module("hostile").Errors > 0 })
+			}
+			st := te.module("hostile")
+			if tc.trigger == "" && st.Status != "failed" {
+				t.Fatalf("status %s, want failed", st.Status)
+			}
+			if !strings.Contains(st.LastError, tc.wantErr) {
+				t.Fatalf("last error %q does not mention %q", st.LastError, tc.wantErr)
+			}
+			te.chatLine("!ping")
+			te.waitChat("pong m-!ping")
+		})
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestStringMetatableTamperingStaysInItsVM(t *testing.T) {
+	te := newTestEngine(t, map[string]string{
+		"evil.lua": `module { name = "evil" }
+getmetatable("").__index = function() error("poisoned") end`,
+		"good.lua": `module { name = "good", permissions = { "twitch.chat" } }
+command("!up", function(event) twitch.reply(event, ("shout"):upper()) end)`,
+	})
+	te.chatLine("!up")
+	te.waitChat("SHOUT")
+}
+
+func TestPcallAroundAWaitingCallWaits(t *testing.T) {
+	te := newTestEngine(t, map[string]string{"p.lua": `module { name = "p", permissions = { "twitch.chat" } }
+command("!p", function(event)
+  local ok, v = pcall(function() sleep(0.02) return "slept" end)
+  local ok2, err = pcall(function() sleep(0.01) error("inner", 0) end)
+  local ok3, msg = xpcall(function() error("x", 0) end, function(e) return "handled " .. e end)
+  twitch.reply(event, table.concat({tostring(ok), v, tostring(ok2), err, tostring(ok3), msg}, ","))
+end)`})
+	te.chatLine("!p")
+	te.waitChat("true,slept,false,inner,false,handled x")
+}
+
+func TestSleepingHandlerHoldsUpNobody(t *testing.T) {
+	te := newTestEngine(t, map[string]string{"s.lua": `module { name = "s", permissions = { "twitch.chat" } }
+command("!forever", function() sleep(3600) end)
+command("!slow", function(event) sleep(0.05) twitch.reply(event, "slow done") end)
+command("!fast", function(event) twitch.reply(event, "fast done") end)`})
+	te.chatLine("!forever")
+	te.chatLine("!slow")
+	te.chatLine("!fast")
+	te.waitChat("fast done")
+	if len(te.chat.Recent()) != 1 {
+		t.Fatalf("fast should answer before slow: %v", te.chat.Recent())
+	}
+	te.waitChat("slow done")
+	if st := te.module("s"); st.Status != "running" || st.Errors != 0 {
+		t.Fatalf("module: %+v", st)
+	}
+}
+
+func TestMissingPermissionIsNamed(t *testing.T) {
+	te := newTestEngine(t, map[string]string{"np.lua": `module { name = "np" }
+command("!x", function(event) twitch.send_message("hi") end)`})
+	te.chatLine("!x")
+	waitFor(t, 2*time.Second, func() bool { return te.module("np").Errors > 0 })
+	if st := te.module("np"); !strings.Contains(st.LastError, `"twitch.chat" permission`) || !strings.Contains(st.LastError, "np.lua:2") {
+		t.Fatalf("error %q", st.LastError)
+	}
+}

@@ -1,0 +1,166 @@
+package bindings
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/starstreamer/starstreamer/engine"
+	lua "github.com/yuin/gopher-lua"
+)
+
+var twitchDocs = []Doc{
+	{Name: "twitch.send_message", Syntax: "twitch.send_message(text) -> true | nil, err", Context: "handler", Permission: "twitch.chat", Yields: true,
+		Summary: "Sends a chat message through the rate-limited queue (long text is split at word boundaries). Offline, it goes to the panel's chat console."},
+	{Name: "twitch.reply", Syntax: "twitch.reply(event, text) -> true | nil, err", Context: "handler", Permission: "twitch.chat", Yields: true,
+		Summary: "Replies to the chat message of event."},
+	{Name: "twitch.create_clip", Syntax: "twitch.create_clip() -> {id, url, edit_url} | nil, err", Context: "handler", Permission: "twitch.clips", Yields: true,
+		Summary: "Clips the live stream and waits (up to 15 s) until the clip exists."},
+	{Name: "twitch.stream", Syntax: "twitch.stream() -> {live, started_at, title, game, viewers} | nil, err", Context: "handler", Yields: true,
+		Summary: "The channel's stream: live is false when offline (started_at in seconds since the epoch)."},
+	{Name: "twitch.user", Syntax: "twitch.user(login) -> {id, username, display_name} | nil, err", Context: "handler", Yields: true,
+		Summary: "Looks a user up by login (with or without @)."},
+}
+
+// Twitch is what the twitch.* bindings need of the Twitch client. The
+// context carries the calling module's name (ModuleFrom).
+type Twitch interface {
+	SendMessage(ctx context.Context, text string) error
+	Reply(ctx context.Context, parentMessageID, text string) error
+	CreateClip(ctx context.Context) (TwitchClip, error)
+	Stream(ctx context.Context) (TwitchStream, error)
+	User(ctx context.Context, login string) (TwitchUser, error)
+}
+
+// TwitchClip is a created clip.
+type TwitchClip struct{ ID, URL, EditURL string }
+
+// TwitchStream is the channel's stream state.
+type TwitchStream struct {
+	Live      bool
+	StartedAt time.Time
+	Title     string
+	Game      string
+	Viewers   int
+}
+
+// TwitchUser is a looked-up user.
+type TwitchUser struct{ ID, Login, DisplayName string }
+
+// ErrTwitchOffline is returned by the offline Twitch for what needs Twitch.
+var ErrTwitchOffline = errors.New("twitch is not connected (configure --twitch-client-id and --twitch-channel, then run 'starstreamer twitch login')")
+
+// OfflineTwitch answers when Twitch is not configured: chat goes to the chat
+// sink (the panel's console), the stream is offline, the rest fails clearly.
+type OfflineTwitch struct{ Sink *engine.ChatSink }
+
+func (o OfflineTwitch) SendMessage(ctx context.Context, text string) error {
+	o.Sink.Add(engine.ChatMessage{Module: ModuleFrom(ctx), Text: text})
+	return nil
+}
+
+func (o OfflineTwitch) Reply(ctx context.Context, parent, text string) error {
+	o.Sink.Add(engine.ChatMessage{Module: ModuleFrom(ctx), Text: text, ReplyTo: parent})
+	return nil
+}
+
+func (o OfflineTwitch) CreateClip(context.Context) (TwitchClip, error) {
+	return TwitchClip{}, ErrTwitchOffline
+}
+
+func (o OfflineTwitch) Stream(context.Context) (TwitchStream, error) { return TwitchStream{}, nil }
+
+func (o OfflineTwitch) User(context.Context, string) (TwitchUser, error) {
+	return TwitchUser{}, ErrTwitchOffline
+}
+
+func (rt *Runtime) twitch() Twitch {
+	if rt.cfg.Twitch != nil {
+		return rt.cfg.Twitch
+	}
+	rt.offline.Do(func() {
+		rt.log.Info("Twitch is not configured: chat messages go to the panel's chat console (GET /api/chat)")
+	})
+	return OfflineTwitch{Sink: rt.cfg.Chat}
+}
+
+// platformCall is the shape of every waiting platform binding: run call on its
+// own goroutine with the module's name in the context and a time limit, then
+// turn its result into Lua values on the owner goroutine (nil, err on failure).
+func (in *instance) platformCall(L *lua.LState, what string, call func(ctx context.Context) (func() []lua.LValue, error)) int {
+	return in.yieldFor(L, what, func(ctx context.Context, resume func(func() []lua.LValue)) {
+		go func() {
+			cctx, cancel := context.WithTimeout(withModule(ctx, in.name), 30*time.Second)
+			defer cancel()
+			produce, err := call(cctx)
+			if err != nil {
+				msg := err.Error()
+				resume(func() []lua.LValue { return []lua.LValue{lua.LNil, lua.LString(msg)} })
+				return
+			}
+			resume(produce)
+		}()
+	})
+}
+
+func retTrue() []lua.LValue { return []lua.LValue{lua.LTrue} }
+
+func (in *instance) installTwitch(L *lua.LState) {
+	t := L.NewTable()
+	t.RawSetString("send_message", L.NewFunction(func(L *lua.LState) int {
+		in.need(L, "twitch.chat", "twitch.send_message")
+		text := L.CheckString(1)
+		return in.platformCall(L, "twitch.send_message", func(ctx context.Context) (func() []lua.LValue, error) {
+			return retTrue, in.rt.twitch().SendMessage(ctx, text)
+		})
+	}))
+	t.RawSetString("reply", L.NewFunction(func(L *lua.LState) int {
+		in.need(L, "twitch.chat", "twitch.reply")
+		ev := L.CheckTable(1)
+		text := L.CheckString(2)
+		parent := ""
+		if d, ok := ev.RawGetString("data").(*lua.LTable); ok {
+			parent = lua.LVAsString(d.RawGetString("message_id"))
+		}
+		return in.platformCall(L, "twitch.reply", func(ctx context.Context) (func() []lua.LValue, error) {
+			if parent == "" {
+				return retTrue, in.rt.twitch().SendMessage(ctx, text)
+			}
+			return retTrue, in.rt.twitch().Reply(ctx, parent, text)
+		})
+	}))
+	t.RawSetString("create_clip", L.NewFunction(func(L *lua.LState) int {
+		in.need(L, "twitch.clips", "twitch.create_clip")
+		return in.platformCall(L, "twitch.create_clip", func(ctx context.Context) (func() []lua.LValue, error) {
+			c, err := in.rt.twitch().CreateClip(ctx)
+			return func() []lua.LValue {
+				return []lua.LValue{in.keys.toLua(in.L, map[string]any{"id": c.ID, "url": c.URL, "edit_url": c.EditURL}, 0)}
+			}, err
+		})
+	}))
+	t.RawSetString("stream", L.NewFunction(func(L *lua.LState) int {
+		return in.platformCall(L, "twitch.stream", func(ctx context.Context) (func() []lua.LValue, error) {
+			s, err := in.rt.twitch().Stream(ctx)
+			return func() []lua.LValue {
+				m := map[string]any{"live": s.Live, "title": s.Title, "game": s.Game, "viewers": s.Viewers}
+				if !s.StartedAt.IsZero() {
+					m["started_at"] = s.StartedAt
+				}
+				return []lua.LValue{in.keys.toLua(in.L, m, 0)}
+			}, err
+		})
+	}))
+	t.RawSetString("user", L.NewFunction(func(L *lua.LState) int {
+		login := L.CheckString(1)
+		if len(login) > 0 && login[0] == '@' {
+			login = login[1:]
+		}
+		return in.platformCall(L, "twitch.user", func(ctx context.Context) (func() []lua.LValue, error) {
+			u, err := in.rt.twitch().User(ctx, login)
+			return func() []lua.LValue {
+				return []lua.LValue{in.keys.toLua(in.L, map[string]any{"id": u.ID, "username": u.Login, "display_name": u.DisplayName}, 0)}
+			}, err
+		})
+	}))
+	L.SetGlobal("twitch", t)
+}

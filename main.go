@@ -1,0 +1,157 @@
+// Command starstreamer runs the stream-automation engine: the event bus, the
+// Lua modules under scripts/, the Twitch and OBS clients and the web panel.
+//
+//	starstreamer [run]           run the engine (the default)
+//	starstreamer twitch login    device-code login; stores tokens
+//	starstreamer token           print the API token
+//
+// Every flag has an environment variable: STARSTREAMER_ + the flag's name in
+// upper case with '-' as '_' (--scripts -> STARSTREAMER_SCRIPTS).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// options are the command line, after flags and environment variables.
+type options struct {
+	scripts        string
+	data           string
+	addr           string
+	allowRemote    bool
+	reloadDebounce time.Duration
+	handlerTimeout time.Duration
+	heapLimitMiB   int
+	twitchClientID string
+	twitchChannel  string
+	twitchToken    string
+	twitchAuthURL  string
+	twitchAPIURL   string
+	twitchWSURL    string
+	twitchSubsURL  string
+	obsAddr        string
+	obsPassword    string
+	logLevel       string
+}
+
+func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *options) {
+	o := &options{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.scripts, "scripts", "./scripts", "folder of the Lua modules")
+	fs.StringVar(&o.data, "data", "./data/starstreamer.db", "the store (bbolt file)")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8888", "address of the web panel and API")
+	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow --addr to be a non-loopback address (the panel is then reachable from the network)")
+	fs.DurationVar(&o.reloadDebounce, "reload-debounce", 100*time.Millisecond, "quiet time after a file change before the module reloads")
+	fs.DurationVar(&o.handlerTimeout, "handler-timeout", time.Second, "run-time budget of one handler invocation")
+	fs.IntVar(&o.heapLimitMiB, "heap-limit", 1024, "MiB of Go heap past which running handlers are stopped")
+	fs.StringVar(&o.twitchClientID, "twitch-client-id", "", "Twitch application client id (empty: Twitch offline)")
+	fs.StringVar(&o.twitchChannel, "twitch-channel", "", "broadcaster login of the channel")
+	fs.StringVar(&o.twitchToken, "twitch-token", "", "a user access token (skips the stored login)")
+	fs.StringVar(&o.twitchAuthURL, "twitch-auth-url", "https://id.twitch.tv", "Twitch OAuth base URL")
+	fs.StringVar(&o.twitchAPIURL, "twitch-api-url", "https://api.twitch.tv/helix", "Twitch Helix base URL")
+	fs.StringVar(&o.twitchWSURL, "twitch-eventsub-url", "wss://eventsub.wss.twitch.tv/ws", "Twitch EventSub WebSocket URL")
+	fs.StringVar(&o.twitchSubsURL, "twitch-subscriptions-url", "", "EventSub subscriptions endpoint (default: the API URL + /eventsub/subscriptions)")
+	fs.StringVar(&o.obsAddr, "obs-addr", "127.0.0.1:4455", "obs-websocket address (empty: OBS off)")
+	fs.StringVar(&o.obsPassword, "obs-password", "", "obs-websocket password")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage: starstreamer [run|twitch login|token] [flags]
+
+  run            run the engine (the default)
+  twitch login   log in to Twitch with a device code and store the tokens
+  token          print the web API token (for Stream Deck buttons)
+
+Every flag can also be set with STARSTREAMER_<FLAG>, e.g. STARSTREAMER_SCRIPTS.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	return fs, o
+}
+
+// parseFlags applies environment variables, then the command line (which wins).
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "STARSTREAMER_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("%s=%q: %w", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return envErr
+	}
+	return fs.Parse(args)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := "run"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "twitch" {
+		if len(args) == 0 || args[0] != "login" {
+			fmt.Fprintln(stderr, "usage: starstreamer twitch login [flags]")
+			return 2
+		}
+		cmd, args = "twitch login", args[1:]
+	}
+	fs, o := newFlagSet("starstreamer "+cmd, stderr)
+	if err := parseFlags(fs, args, os.Getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "starstreamer:", err)
+		return 2
+	}
+	log, err := newLogger(o.logLevel, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "starstreamer:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "run":
+		err = runEngine(ctx, o, log)
+	case "token":
+		err = printToken(o, stdout)
+	case "twitch login":
+		err = twitchLogin(ctx, o, stdout)
+	default:
+		fmt.Fprintf(stderr, "starstreamer: unknown command %q\n", cmd)
+		fs.Usage()
+		return 2
+	}
+	if err != nil {
+		log.Error(err.Error())
+		return 1
+	}
+	return 0
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
