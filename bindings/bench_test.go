@@ -29,7 +29,7 @@ func chatEvent(i int) *engine.Event {
 	return &engine.Event{Type: "twitch.chat.message", Source: "bench", Data: map[string]any{
 		"user": map[string]any{
 			"id": "1001", "username": "viewer", "display_name": "Viewer",
-			"badges": []any{map[string]any{"set_id": "subscriber", "id": "12"}},
+			"badges":      []any{map[string]any{"set_id": "subscriber", "id": "12"}},
 			"broadcaster": false, "moderator": false, "vip": false, "subscriber": true,
 		},
 		"message": "!count please", "message_id": "m", "badges": []any{},
