@@ -16,8 +16,11 @@
 //     STARSTREAMER_OBS_SCRIPT if the repository is not next to ../shared.
 //   - OBS takes about a second to start and costs real CPU (it renders and,
 //     when recording, encodes): share one with Shared where you can.
-//   - OBS and Xvfb run in their own sessions (setsid). If a test binary is
-//     killed before its cleanups run, they keep running: stop them with
-//     "OBS_ROOT=... start-obs.sh stop".
+//   - OBS and Xvfb run in their own sessions (setsid), so they outlive a
+//     test binary that dies before its cleanups run (a panic, a test
+//     timeout). Each OBS therefore leaves a small watchdog shell that runs
+//     "start-obs.sh stop" for it once the test process is gone.
+//   - Stop kills OBS outright (OBS 29 has no graceful quit) and counts a
+//     zombie as gone, since PID 1 of some containers reaps late.
 //   - API-made changes are not saved: every Start begins from the same scenes.
 package obstest

@@ -41,8 +41,9 @@ type OBS struct {
 	Display  string // X display, e.g. ":1234"
 	Port     int
 
-	script string
-	mu     sync.Mutex
+	script  string
+	mu      sync.Mutex
+	watched bool // the watchdog runs
 }
 
 // Missing says why OBS cannot run on this machine ("" when it can): the obs
@@ -70,6 +71,7 @@ func Require(t testing.TB) {
 	}
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("OBS test needs a real OBS, but %s", why)
+		return
 	}
 	t.Skipf("skipping OBS test: %s", why)
 }
@@ -154,21 +156,30 @@ func Start(t testing.TB) *OBS {
 
 // Start starts OBS (again) and returns once its websocket port answers. The
 // configuration is written afresh, so a restarted OBS has its initial scenes.
-// If the X display turned out to be taken, it retries on another one.
+// If the X display turned out to be taken, it retries on another one. The
+// first Start also leaves a watchdog that stops this OBS when the test
+// process dies without its cleanups (a crash, a test timeout).
 func (o *OBS) Start() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	// Clean up whatever a kill left behind (Xvfb keeps running).
+	if err := o.stopLocked(); err != nil {
+		return err
+	}
+	if !o.watched {
+		if err := o.watchdog(); err != nil {
+			return err
+		}
+		o.watched = true
+	}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		// Clean up whatever a kill left behind (Xvfb keeps running).
-		if _, serr := o.run("stop"); serr != nil {
-			return serr
-		}
 		var out string
 		out, err = o.run()
 		if err == nil {
 			return nil
 		}
+		_ = o.stopLocked()
 		if !strings.Contains(out, "display") {
 			return err
 		}
@@ -178,45 +189,97 @@ func (o *OBS) Start() error {
 }
 
 // Stop stops OBS and its Xvfb. Stopping a stopped OBS does nothing.
-// OBS 29 has no graceful quit (SIGTERM takes seconds and saves nothing
-// useful here), so OBS is killed first; the script then stops Xvfb.
 func (o *OBS) Stop() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if _, err := o.pid(); err == nil {
-		if err := o.killLocked(); err != nil {
-			return err
-		}
-	}
-	_, err := o.run("stop")
-	return err
+	return o.stopLocked()
 }
 
 // Kill kills OBS at once with SIGKILL, as a crash would, leaving Xvfb up.
 func (o *OBS) Kill() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.killLocked()
+	return o.end("obs.pid", syscall.SIGKILL)
 }
 
-func (o *OBS) killLocked() error {
-	pid, err := o.pid()
-	if err != nil {
+// stopLocked does what "start-obs.sh stop" does, faster: OBS 29 has no
+// graceful quit (SIGTERM takes seconds), so it is killed; Xvfb gets SIGTERM
+// so that it removes its lock file. A process that is gone but not yet
+// reaped (a zombie: PID 1 of some containers reaps late) counts as gone.
+func (o *OBS) stopLocked() error {
+	if err := o.end("obs.pid", syscall.SIGKILL); err != nil {
 		return err
 	}
-	if syscall.Kill(pid, 0) != nil {
-		return nil // already gone
+	return o.end("xvfb.pid", syscall.SIGTERM)
+}
+
+// end sends sig to the process recorded in pidFile, waits until it is gone
+// (SIGKILL after 5s) and removes the file. No file: nothing to do.
+func (o *OBS) end(pidFile string, sig syscall.Signal) error {
+	path := filepath.Join(o.Root, pidFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		return fmt.Errorf("obstest: killing OBS (pid %d): %w", pid, err)
+	if err != nil {
+		return fmt.Errorf("obstest: %w", err)
 	}
-	for range 100 { // wait until the process is gone (it is reaped by init)
-		if syscall.Kill(pid, 0) != nil {
-			return nil
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 {
+		return fmt.Errorf("obstest: bad pid in %s: %q", path, b)
+	}
+	if alive(pid) {
+		_ = syscall.Kill(pid, sig)
+		deadline := time.Now().Add(5 * time.Second)
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				if sig == syscall.SIGKILL {
+					return fmt.Errorf("obstest: pid %d (%s) survived SIGKILL", pid, pidFile)
+				}
+				sig = syscall.SIGKILL
+				_ = syscall.Kill(pid, sig)
+				deadline = time.Now().Add(5 * time.Second)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Errorf("obstest: OBS (pid %d) survived SIGKILL", pid)
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("obstest: %w", err)
+	}
+	return nil
+}
+
+// alive reports whether pid runs (and is not a zombie).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no /proc: trust kill -0
+	}
+	// "pid (comm) S ...": the state follows the last ')'.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 || i+2 >= len(stat) {
+		return true
+	}
+	state := stat[i+2]
+	return state != 'Z' && state != 'X'
+}
+
+// watchdog starts a detached shell that runs "start-obs.sh stop" for this
+// OBS once the test process has exited.
+func (o *OBS) watchdog() error {
+	cmd := exec.Command("bash", "-c",
+		`while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec bash "$2" stop`,
+		"obstest-watchdog", strconv.Itoa(os.Getpid()), o.script)
+	cmd.Env = o.env()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("obstest: starting the watchdog: %w", err)
+	}
+	go func() { _ = cmd.Wait() }() // reap it if it ever ends before us
+	return nil
 }
 
 // RecordingsDir is where OBS writes recordings.
@@ -237,13 +300,7 @@ func (o *OBS) pid() (int, error) {
 // run runs start-obs.sh with args and o's environment.
 func (o *OBS) run(args ...string) (string, error) {
 	cmd := exec.Command("bash", append([]string{o.script}, args...)...)
-	cmd.Env = append(os.Environ(),
-		"OBS_ROOT="+o.Root,
-		"OBS_DISPLAY="+o.Display,
-		"OBS_WS_PORT="+strconv.Itoa(o.Port),
-		"OBS_WS_PASSWORD="+o.Password,
-		"OBS_WAIT_S=60",
-	)
+	cmd.Env = o.env()
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -253,6 +310,16 @@ func (o *OBS) run(args ...string) (string, error) {
 			strings.Join(args, " "), o.Root, o.Display, o.Port, err, strings.TrimSpace(out.String())+o.logTail())
 	}
 	return out.String(), nil
+}
+
+func (o *OBS) env() []string {
+	return append(os.Environ(),
+		"OBS_ROOT="+o.Root,
+		"OBS_DISPLAY="+o.Display,
+		"OBS_WS_PORT="+strconv.Itoa(o.Port),
+		"OBS_WS_PASSWORD="+o.Password,
+		"OBS_WAIT_S=60",
+	)
 }
 
 // logTail returns the end of OBS' stdout log, to explain a failed start.
