@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -116,6 +117,9 @@ func runEngine(ctx context.Context, o *options, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if err := writeTokenFile(o.data, store); err != nil {
+		log.Warn("cannot write the API token file; `starstreamer token` works only while the engine is stopped", "err", err)
+	}
 	// Listen before loading modules, so that the API answers at once.
 	webErr := make(chan error, 1)
 	wg.Add(1)
@@ -177,9 +181,26 @@ func checkAddr(addr string, allowRemote bool) error {
 	return nil
 }
 
+// tokenFile is where a running engine leaves the API token (mode 0600) for
+// `starstreamer token`, which cannot open the store while the engine holds it.
+func tokenFile(data string) string { return filepath.Join(filepath.Dir(data), "api-token") }
+
+func writeTokenFile(data string, store *engine.Store) error {
+	tok, err := web.Token(store)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(tokenFile(data), []byte(tok+"\n"), 0o600)
+}
+
 func printToken(o *options, stdout io.Writer) error {
 	store, err := engine.OpenStore(o.data)
 	if err != nil {
+		// the engine is running and holds the store: it wrote the token file
+		if b, ferr := os.ReadFile(tokenFile(o.data)); ferr == nil {
+			fmt.Fprint(stdout, string(b))
+			return nil
+		}
 		return err
 	}
 	defer store.Close()

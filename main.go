@@ -4,6 +4,7 @@
 //	starstreamer [run]           run the engine (the default)
 //	starstreamer twitch login    device-code login; stores tokens
 //	starstreamer token           print the API token
+//	starstreamer test [path]     run the *_test.lua script tests
 //
 // Every flag has an environment variable: STARSTREAMER_ + the flag's name in
 // upper case with '-' as '_' (--scripts -> STARSTREAMER_SCRIPTS).
@@ -21,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/starstreamer/starstreamer/scripttest"
 )
 
 func main() {
@@ -70,11 +73,12 @@ func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *options) {
 	fs.StringVar(&o.obsPassword, "obs-password", "", "obs-websocket password")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, `Usage: starstreamer [run|twitch login|token] [flags]
+		fmt.Fprintf(stderr, `Usage: starstreamer [run|twitch login|token|test [path]] [flags]
 
   run            run the engine (the default)
   twitch login   log in to Twitch with a device code and store the tokens
   token          print the web API token (for Stream Deck buttons)
+  test [path]    run the *_test.lua script tests (default: the scripts folder)
 
 Every flag can also be set with STARSTREAMER_<FLAG>, e.g. STARSTREAMER_SCRIPTS.
 
@@ -136,6 +140,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = printToken(o, stdout)
 	case "twitch login":
 		err = twitchLogin(ctx, o, stdout)
+	case "test":
+		return runScriptTests(fs.Args(), o, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "starstreamer: unknown command %q\n", cmd)
 		fs.Usage()
@@ -154,4 +160,23 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// runScriptTests runs the *_test.lua files under path (default: --scripts) and
+// exits 1 when any test failed.
+func runScriptTests(args []string, o *options, stdout, stderr io.Writer) int {
+	path := o.scripts
+	if len(args) > 0 {
+		path = args[0]
+	}
+	failed, err := scripttest.Run(path, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "starstreamer test:", err)
+		return 2
+	}
+	if failed > 0 {
+		fmt.Fprintf(stdout, "%d failed\n", failed)
+		return 1
+	}
+	return 0
 }
