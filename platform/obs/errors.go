@@ -11,11 +11,9 @@ import (
 // client has no live connection to OBS. Test for it with errors.Is.
 var ErrNotConnected = errors.New("obs: not connected")
 
-// Status codes of obs-websocket v5 that the client acts on.
-const (
-	StatusResourceNotFound = 600 // a scene, source or scene item does not exist
-	StatusNotReady         = 207 // OBS is busy (scene collection change, exit)
-)
+// StatusResourceNotFound is obs-websocket's status code for a scene, source
+// or scene item that does not exist.
+const StatusResourceNotFound = 600
 
 // RequestError is a request that OBS answered with a failure status.
 type RequestError struct {

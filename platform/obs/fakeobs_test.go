@@ -225,3 +225,31 @@ func TestFakeOBSEventsAreMappedInOrder(t *testing.T) {
 		prev = want
 	}
 }
+
+// BenchmarkEventThroughput pushes a flood of scene change events from the
+// fake server through goobs, the drain, the queue and the mapper to Emit.
+func BenchmarkEventThroughput(b *testing.B) {
+	f := &fakeOBS{flood: true}
+	f.stopped = make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	defer srv.Close()
+	defer close(f.stopped)
+	f.addr = strings.TrimPrefix(srv.URL, "http://")
+
+	var count atomic.Int64
+	done := make(chan struct{})
+	target := int64(b.N)
+	c := New(Config{Addr: f.addr}, func(typ string, _ map[string]any) {
+		if typ == "obs.scene_changed" && count.Add(1) == target {
+			close(done)
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.ResetTimer()
+	start := time.Now()
+	go func() { _ = c.Run(ctx) }()
+	<-done
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}
