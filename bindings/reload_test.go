@@ -178,3 +178,42 @@ command("!work", { user_cooldown = 300, cooldown_reply = "wait {remaining}" }, f
 		t.Fatalf("at 300 s: %q", last.Text)
 	}
 }
+
+func TestUndoingABrokenSaveClearsTheError(t *testing.T) {
+	te := newTestEngine(t, map[string]string{"echo.lua": versioned(1)})
+	ctx := context.Background()
+	te.write("echo.lua", versioned(1)+"\nbroken(\n")
+	te.reg.Load(ctx, "echo")
+	if st := te.module("echo"); st.LastError == "" {
+		t.Fatal("no error after a broken save")
+	}
+	te.write("echo.lua", versioned(1))
+	if err := te.reg.Load(ctx, "echo"); err != nil {
+		t.Fatal(err)
+	}
+	if st := te.module("echo"); st.LastError != "" || !st.LastReload.OK || st.Status != "running" {
+		t.Fatalf("after undoing the broken save: %+v", st)
+	}
+}
+
+func TestPastedScriptWaitsForApprovalEvenWithoutPermissions(t *testing.T) {
+	te := newTestEngine(t, nil)
+	ctx := context.Background()
+	info, err := te.reg.Install(ctx, []byte(`module { name = "pasted" }
+on_event("x", function() end)`), false)
+	if err != nil || info.Name != "pasted" {
+		t.Fatalf("install: %v %+v", err, info)
+	}
+	if err := te.reg.Enable(ctx, "pasted"); err == nil {
+		t.Fatal("enabled without approval")
+	}
+	if st := te.module("pasted"); st.Status != "awaiting_approval" {
+		t.Fatalf("status %s", st.Status)
+	}
+	if _, err := te.reg.Approve(ctx, "pasted"); err != nil {
+		t.Fatal(err)
+	}
+	if st := te.module("pasted"); st.Status != "running" {
+		t.Fatalf("after approval: %s %s", st.Status, st.LastError)
+	}
+}

@@ -419,7 +419,7 @@ func (r *Registry) finish(ctx context.Context, m *module, inst Instance, src Sou
 		return err
 	}
 	ms := r.settings(m.name)
-	if ms.NeedsApproval && !samePermissions(info.Permissions, ms.Approved) {
+	if ms.NeedsApproval && (ms.ApprovedHash == "" || !samePermissions(info.Permissions, ms.Approved)) {
 		inst.Stop(ctx)
 		err := fmt.Errorf("module %s asks for permissions %v: approve them in the panel before it can run", m.name, info.Permissions)
 		m.mu.Lock()
@@ -595,7 +595,17 @@ func (r *Registry) load(ctx context.Context, name string, force bool) error {
 	}
 	m.mu.Lock()
 	same := m.inst != nil && m.hash == src.Hash
+	stale := same && m.lastReload != nil && !m.lastReload.OK
+	if stale {
+		// the file is back to the running version (a broken save was undone):
+		// that version is what runs, so the old error no longer applies
+		m.loadErr = ""
+		m.lastReload = &ReloadResult{At: time.Now(), OK: true, DurationMS: float64(time.Since(start).Microseconds()) / 1e3}
+	}
 	m.mu.Unlock()
+	if stale {
+		r.emit("engine.module.reloaded", m.name, "")
+	}
 	if same && !force {
 		return nil
 	}

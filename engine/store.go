@@ -175,8 +175,13 @@ func (t *Tx) Get(key string) (json.RawMessage, error) {
 	return bytes.Clone(v), nil
 }
 
+var errReadOnly = errors.New("store: write in a read-only transaction")
+
 // Set stores JSON v under key; v must be valid JSON.
 func (t *Tx) Set(key string, v json.RawMessage) error {
+	if t.b == nil {
+		return errReadOnly
+	}
 	if err := checkKey(key); err != nil {
 		return err
 	}
@@ -190,10 +195,18 @@ func (t *Tx) Set(key string, v json.RawMessage) error {
 }
 
 // Delete removes key.
-func (t *Tx) Delete(key string) error { return t.b.Delete([]byte(key)) }
+func (t *Tx) Delete(key string) error {
+	if t.b == nil {
+		return errReadOnly
+	}
+	return t.b.Delete([]byte(key))
+}
 
 // Incr adds n to the integer under key.
 func (t *Tx) Incr(key string, n int64) (int64, error) {
+	if t.b == nil {
+		return 0, errReadOnly
+	}
 	if err := checkKey(key); err != nil {
 		return 0, err
 	}
