@@ -101,13 +101,7 @@ func pushFilter(L *lua.LState, name string, fn func(*engine.Event) bool) int {
 // on_event(types, [opts,] fn)
 func (in *instance) luaOnEvent(L *lua.LState) int {
 	types := checkTypes(L, 1)
-	var opts *lua.LTable
-	fnIdx := 2
-	if L.GetTop() >= 3 {
-		opts = L.OptTable(2, nil)
-		fnIdx = 3
-	}
-	fn := L.CheckFunction(fnIdx)
+	opts, fn := optsAndFunc(L)
 	h := &handler{fn: fn, where: callerWhere(L)}
 	prio := 0
 	var goFilt func(*engine.Event) bool
@@ -176,6 +170,14 @@ func (in *instance) addHandler(L *lua.LState, h *handler, types []string, prio i
 	ud.Value = h
 	L.Push(ud)
 	return 1
+}
+
+// optsAndFunc reads the (first, [opts,] fn) arguments of on_event and command.
+func optsAndFunc(L *lua.LState) (*lua.LTable, *lua.LFunction) {
+	if L.GetTop() >= 3 {
+		return L.OptTable(2, nil), L.CheckFunction(3)
+	}
+	return nil, L.CheckFunction(2)
 }
 
 func checkTypes(L *lua.LState, n int) []string {
@@ -251,13 +253,7 @@ func (in *instance) luaEmit(L *lua.LState) int {
 // command(name, [opts,] fn)
 func (in *instance) luaCommand(L *lua.LState) int {
 	name := L.CheckString(1)
-	var opts *lua.LTable
-	fnIdx := 2
-	if L.GetTop() >= 3 {
-		opts = L.OptTable(2, nil)
-		fnIdx = 3
-	}
-	fn := L.CheckFunction(fnIdx)
+	opts, fn := optsAndFunc(L)
 	ct := in.newTrigger(L, name, opts)
 	h := &handler{fn: fn, where: callerWhere(L), trigger: ct}
 	return in.addHandler(L, h, []string{"twitch.chat.message"}, ct.priority, nil)
