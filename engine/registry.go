@@ -93,9 +93,8 @@ type Registry struct {
 	cfg RegistryConfig
 	log *slog.Logger
 
-	mu      sync.RWMutex
-	mods    map[string]*module
-	started uint64 // start sequence, for stopping in reverse order
+	mu   sync.RWMutex
+	mods map[string]*module
 }
 
 type module struct {
@@ -104,7 +103,6 @@ type module struct {
 
 	mu            sync.Mutex // guards the fields below
 	inst          Instance
-	startSeq      uint64
 	status        string
 	file          string
 	hash          string
@@ -464,15 +462,11 @@ func (r *Registry) finish(ctx context.Context, m *module, inst Instance, src Sou
 	}
 	inst.Start()
 	took := time.Since(start)
-	r.mu.Lock()
-	r.started++
-	seq := r.started
-	r.mu.Unlock()
 	m.mu.Lock()
 	if old != nil {
 		m.handlerErrors += old.Status().Errors
 	}
-	m.inst, m.startSeq, m.status, m.file, m.hash, m.info = inst, seq, StatusRunning, src.File, src.Hash, info
+	m.inst, m.status, m.file, m.hash, m.info = inst, StatusRunning, src.File, src.Hash, info
 	m.loadErr, m.depErr = "", false
 	m.okCount++
 	m.lastReload = &ReloadResult{At: time.Now(), OK: true, DurationMS: float64(took.Microseconds()) / 1e3}
