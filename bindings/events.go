@@ -33,6 +33,7 @@ type handler struct {
 	luaFilter *lua.LFunction
 	trigger   *commandTrigger
 	where     string
+	what      string // "handler " + where, made once
 	sub       *engine.Subscription
 	dead      bool
 }
@@ -103,6 +104,7 @@ func (in *instance) luaOnEvent(L *lua.LState) int {
 	types := checkTypes(L, 1)
 	opts, fn := optsAndFunc(L)
 	h := &handler{fn: fn, where: callerWhere(L)}
+	h.what = "handler " + h.where
 	prio := 0
 	var goFilt func(*engine.Event) bool
 	if opts != nil {
@@ -256,6 +258,7 @@ func (in *instance) luaCommand(L *lua.LState) int {
 	opts, fn := optsAndFunc(L)
 	ct := in.newTrigger(L, name, opts)
 	h := &handler{fn: fn, where: callerWhere(L), trigger: ct}
+	h.what = "handler " + h.where
 	return in.addHandler(L, h, []string{"twitch.chat.message"}, ct.priority, nil)
 }
 
@@ -306,7 +309,7 @@ func (in *instance) handleEvent(e *engine.Event, subs []*engine.Subscription) {
 		if cmd != nil {
 			args = append(args, cmd.table(in.L))
 		}
-		in.spawn(h.fn, args, &invocation{what: "handler " + h.where, event: e.Type, sub: s, mayWait: true})
+		in.spawn(h.fn, args, &invocation{what: h.what, event: e.Type, sub: s, mayWait: true})
 	}
 }
 
