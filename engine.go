@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +58,7 @@ func runEngine(ctx context.Context, o *options, log *slog.Logger) error {
 
 	bots := append([]string{}, knownBots...)
 	var tw bindings.Twitch
+	var botLogin func() string
 	platform := map[string]func() string{}
 	if o.twitchClientID != "" && o.twitchChannel != "" {
 		client, err := twitch.New(twitchConfig(o, log), tokenStore{store}, emitFrom("twitch"))
@@ -66,7 +66,7 @@ func runEngine(ctx context.Context, o *options, log *slog.Logger) error {
 			return err
 		}
 		tw = twitchAdapter{c: client, sink: chat}
-		bots = append(bots, strings.ToLower(o.twitchChannel))
+		botLogin = client.BotLogin
 		platform["twitch"] = func() string { return connState(client.Connected()) }
 		wg.Add(1)
 		go func() {
@@ -99,7 +99,7 @@ func runEngine(ctx context.Context, o *options, log *slog.Logger) error {
 	rt := bindings.NewRuntime(bindings.Config{
 		Bus: bus, Store: store, Logger: log, Chat: chat,
 		HandlerBudget: o.handlerTimeout, HeapLimit: uint64(o.heapLimitMiB) << 20,
-		Twitch: tw, OBS: obsAPI, BotNames: bots, Stdlib: stdlib.Source,
+		Twitch: tw, OBS: obsAPI, BotNames: bots, BotLogin: botLogin, Stdlib: stdlib.Source,
 	})
 	reg := engine.NewRegistry(engine.RegistryConfig{Dir: o.scripts, Bus: bus, Store: store, Loader: rt, Logger: log})
 	defer reg.StopAll(context.Background())

@@ -65,14 +65,18 @@ func (in *instance) installEvents(L *lua.LState) {
 	level("moderator", levelModerator)
 	level("broadcaster", levelBroadcaster)
 	filt.RawSetString("not_bot", L.NewFunction(func(L *lua.LState) int {
-		bots := in.rt.cfg.BotNames
+		bots, self := in.rt.cfg.BotNames, in.rt.cfg.BotLogin
 		return pushFilter(L, "not_bot", func(e *engine.Event) bool {
 			u := eventUser(e)
 			if u == nil {
 				return true
 			}
 			name, _ := u["username"].(string)
-			return !slices.Contains(bots, strings.ToLower(name))
+			name = strings.ToLower(name)
+			if self != nil && name != "" && name == self() {
+				return false
+			}
+			return !slices.Contains(bots, name)
 		})
 	}))
 	filt.RawSetString("user", L.NewFunction(func(L *lua.LState) int {

@@ -36,9 +36,11 @@ type Config struct {
 	OBS    OBS    // nil: offline (obs.* calls fail with a clear error)
 	Chat   *engine.ChatSink
 
-	// BotNames are logins filter.not_bot() treats as bots (the bot's own login
-	// is added by main). Lower case.
+	// BotNames are logins filter.not_bot() treats as bots. Lower case.
 	BotNames []string
+	// BotLogin returns the login the engine chats as, once known (Twitch tells
+	// it when the token is validated); filter.not_bot() skips it too.
+	BotLogin func() string
 	// Now is the clock of cooldowns and os.time in tests; default time.Now.
 	Now func() time.Time
 	// Stdlib returns the Lua source of a require-able standard library module.

@@ -1,6 +1,9 @@
 package bindings
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestPingAnswers(t *testing.T) {
 	te := newTestEngine(t, map[string]string{"ping.lua": `
@@ -14,4 +17,20 @@ end)
 	}
 	te.chatLine("!ping")
 	te.waitChat("pong Viewer")
+}
+
+func TestNotBotSkipsKnownBotsAndTheBotItself(t *testing.T) {
+	te := newTestEngine(t, map[string]string{"nb.lua": `module { name = "nb", permissions = { "twitch.chat" } }
+on_event("twitch.chat.message", { filter = filter.not_bot() }, function(event)
+  twitch.send_message("heard " .. event.data.user.username)
+end)`}, func(c *Config) {
+		c.BotNames = []string{"nightbot"}
+		c.BotLogin = func() string { return "mybot" }
+	})
+	for _, who := range []string{"nightbot", "MyBot", "viewer"} {
+		te.emit("twitch.chat.message", map[string]any{"user": map[string]any{"id": who, "username": who}, "message": "hi"})
+	}
+	te.waitChat("heard viewer")
+	te.noChat("heard nightbot", 20*time.Millisecond)
+	te.noChat("heard MyBot", 0)
 }

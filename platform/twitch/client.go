@@ -243,6 +243,10 @@ func (c *Client) Refusals() []Refusal {
 	return out
 }
 
+// BotLogin is the login of the account the client acts as (the token's
+// user), lower case; "" until Run has validated the token.
+func (c *Client) BotLogin() string { return strings.ToLower(c.ident().botLogin) }
+
 func (c *Client) ident() identity {
 	c.idMu.RLock()
 	defer c.idMu.RUnlock()
