@@ -211,7 +211,16 @@ func (c *Client) session(ctx context.Context) (out outcome) {
 			return out
 		case f := <-frames:
 			if f.c != cur && f.c != pending {
-				continue // an old connection's last words
+				// An old connection's last words: notifications it read before
+				// the hand-over are still events (the dedupe cache drops any
+				// Twitch also sent on the new one); everything else is over.
+				if f.err == nil {
+					var m wsMessage
+					if json.Unmarshal(f.data, &m) == nil && (m.Metadata.MessageType == "notification" || m.Metadata.MessageType == "revocation") {
+						c.dispatch(&m)
+					}
+				}
+				continue
 			}
 			if f.err != nil {
 				if f.c == pending {
