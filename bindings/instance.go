@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -52,6 +53,7 @@ type instance struct {
 	timers    map[*timer]struct{}
 	exports   map[string]*lua.LFunction
 	threads   map[*lua.LState]*invocation
+	wants     map[*lua.LState]int // results the call site of each yielded thread wants (see yield)
 	pool      []*lua.LState
 	required  map[string]lua.LValue
 	stopping  bool
@@ -112,6 +114,7 @@ func newInstance(rt *Runtime, reg *engine.Registry, src engine.Source) *instance
 		timers:   map[*timer]struct{}{},
 		exports:  map[string]*lua.LFunction{},
 		threads:  map[*lua.LState]*invocation{},
+		wants:    map[*lua.LState]int{},
 		required: map[string]lua.LValue{},
 		bctx:     newBudgetCtx(),
 	}
@@ -262,6 +265,12 @@ func (in *instance) resume(inv *invocation, fn *lua.LFunction, args []lua.LValue
 			return
 		}
 		inv.waiting = false
+		if fn == nil { // th yielded: its call site gets exactly the results it wants
+			if want, ok := in.wants[th]; ok {
+				delete(in.wants, th)
+				args = adjustResults(args, want)
+			}
+		}
 		in.bctx.arm(remaining)
 		t0 := time.Now()
 		st, err, rets := in.safeResume(th, fn, args)
@@ -339,6 +348,7 @@ func (in *instance) finish(inv *invocation, rets []lua.LValue, err error) {
 	}
 	for i, th := range inv.stack {
 		delete(in.threads, th)
+		delete(in.wants, th)
 		if i == 0 && err == nil {
 			in.recycle(th)
 		}
@@ -465,7 +475,61 @@ func (in *instance) yieldFor(L *lua.LState, what string, start func(ctx context.
 		})
 	}
 	start(ctx, resume)
+	return in.yield(L)
+}
+
+// yield suspends L, the running thread of an invocation, in a Go function;
+// resume later hands the function's results to its Lua call site.
+//
+// gopher-lua v1.1.1 does not adjust the values a yielded Go function is
+// resumed with to the number of results its call site wants: results left
+// missing (`local ok, err = obs.set_scene(x)` resumed with just true) are Go
+// nils in the caller's registers, which Lua finds truthy (`if err then`) and
+// which crash tostring, type and table constructors with a nil pointer
+// dereference. So yield records that number, from the Go function's call
+// frame, and resume pads or cuts the results to it.
+func (in *instance) yield(L *lua.LState) int {
+	in.wants[L] = resultsWanted(L)
 	return L.Yield()
+}
+
+// resultsWanted is the number of results the Lua call site of the running Go
+// function wants, or -1 for all of them (`return f()`, `g(f())`, `{f()}`).
+// gopher-lua keeps it in an unexported field of the call frame
+// (lua.Debug.frame.NRet), read here by reflection; if a gopher-lua upgrade
+// moves it, this answers -1 (no adjustment) and
+// TestYieldedCallGetsTheResultsItsCallSiteWants fails.
+func resultsWanted(L *lua.LState) int {
+	dbg, ok := L.GetStack(0)
+	if !ok {
+		return -1
+	}
+	frame := reflect.ValueOf(dbg).Elem().FieldByName("frame")
+	if frame.Kind() != reflect.Pointer || frame.IsNil() {
+		return -1
+	}
+	n := frame.Elem().FieldByName("NRet")
+	if n.Kind() != reflect.Int {
+		return -1
+	}
+	return int(n.Int())
+}
+
+// adjustResults pads vals with nil, or cuts it, to want values (want < 0:
+// vals as they are).
+func adjustResults(vals []lua.LValue, want int) []lua.LValue {
+	if want < 0 || len(vals) == want {
+		return vals
+	}
+	if len(vals) > want {
+		return vals[:want]
+	}
+	out := make([]lua.LValue, want)
+	n := copy(out, vals)
+	for i := n; i < want; i++ {
+		out[i] = lua.LNil
+	}
+	return out
 }
 
 // yieldable reports whether the Go stack between the calling binding and the

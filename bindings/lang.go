@@ -122,7 +122,7 @@ func (in *instance) protectedCall(L *lua.LState, fn lua.LValue, firstArg int, ms
 		}
 		inv.stack = append(inv.stack, child)
 		inv.msgh = append(inv.msgh, msgh)
-		return L.Yield() // the parent waits; resume() continues the child
+		return in.yield(L) // the parent waits; resume() continues the child
 	case lua.ResumeOK:
 		delete(in.threads, child)
 		in.recycle(child)
