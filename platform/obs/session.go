@@ -379,6 +379,9 @@ type watchedConn struct {
 func (c *watchedConn) Read(p []byte) (int, error) {
 	c.s.waitForRoom()
 	n, err := c.Conn.Read(p)
+	if n > 0 {
+		quickAck(c.Conn)
+	}
 	if err != nil {
 		reason := "connection lost: " + err.Error()
 		switch {
