@@ -104,23 +104,34 @@ func (b *budgetCtx) cutIf(over func(armedAt, limit int64) error) {
 // their limit, and all running slices when the Go heap passes its limit.
 type watchdog struct {
 	mu      sync.Mutex
-	budgets map[*budgetCtx]string // -> module name
+	budgets map[*budgetCtx]*instance
 	tick    time.Duration
 	heapMax uint64
-	onHeap  func(module string)
+	onHeap  func(in *instance) // a running handler of in was cut for memory (called on its own goroutine)
 	stop    chan struct{}
 	started sync.Once
 }
 
 func newWatchdog(tick time.Duration, heapMax uint64) *watchdog {
-	return &watchdog{budgets: map[*budgetCtx]string{}, tick: tick, heapMax: heapMax, stop: make(chan struct{})}
+	return &watchdog{budgets: map[*budgetCtx]*instance{}, tick: tick, heapMax: heapMax, stop: make(chan struct{})}
 }
 
-func (w *watchdog) add(b *budgetCtx, module string) {
+func (w *watchdog) add(b *budgetCtx, in *instance) {
 	w.started.Do(func() { go w.run() })
 	w.mu.Lock()
-	w.budgets[b] = module
+	w.budgets[b] = in
 	w.mu.Unlock()
+}
+
+// instances lists the instances being watched.
+func (w *watchdog) instances() []*instance {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]*instance, 0, len(w.budgets))
+	for _, in := range w.budgets {
+		out = append(out, in)
+	}
+	return out
 }
 
 func (w *watchdog) remove(b *budgetCtx) {
@@ -154,14 +165,14 @@ func (w *watchdog) run() {
 		if w.heapMax > 0 && heapEvery%2 == 0 {
 			if h := heapBytes(); h > w.heapMax {
 				w.mu.Lock()
-				for b, mod := range w.budgets {
+				for b, in := range w.budgets {
 					cut := false
 					b.cutIf(func(int64, int64) error {
 						cut = true
 						return fmt.Errorf("memory limit exceeded: the engine's heap reached %d MiB (limit %d MiB) while this handler ran", h>>20, w.heapMax>>20)
 					})
 					if cut && w.onHeap != nil {
-						go w.onHeap(mod)
+						go w.onHeap(in)
 					}
 				}
 				w.mu.Unlock()

@@ -44,8 +44,11 @@
 //     stopped early, so keep the budget generous.
 //   - There is no per-VM memory limit in gopher-lua. Amplifiers (rep, format,
 //     concat, gsub, unpack) are capped by safelib, and a watchdog stops running
-//     handlers when the Go heap passes Config.HeapLimit. A module that keeps a
-//     large table alive between events is not found by it.
+//     handlers when the Go heap passes Config.HeapLimit. If a full GC does not
+//     bring the heap back under the limit, each VM's reachable data is
+//     estimated (estimateHeap, on its own goroutine) and the module holding the
+//     most is stopped. The estimate does not see locals of suspended
+//     coroutines, and a module sleeping on a huge local escapes it.
 //   - A Go panic that escapes gopher-lua marks the VM corrupt; the module is
 //     then rebuilt from its source by a reload.
 package bindings

@@ -126,7 +126,7 @@ func newInstance(rt *Runtime, reg *engine.Registry, src engine.Source) *instance
 	rt.openSafe(in.L)
 	in.install()
 	in.L.SetContext(in.bctx)
-	rt.wd.add(in.bctx, name)
+	rt.wd.add(in.bctx, in)
 	go in.loop()
 	return in
 }

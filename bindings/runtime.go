@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/starstreamer/starstreamer/bindings/safelib"
@@ -58,6 +60,55 @@ type Runtime struct {
 	wd        *watchdog
 	cooldowns cooldowns
 	offline   sync.Once
+
+	pressure atomic.Bool  // a memory-pressure check is running
+	lastGC   atomic.Int64 // unix nanos of its last GC
+	lastWalk atomic.Int64 // and of its last walk of the VMs
+}
+
+// memoryPressure runs when the watchdog found the heap over its limit. The
+// running handlers were already stopped; if the heap stays over the limit
+// after a full GC, something is holding memory between events. Each VM's
+// reachable data is then estimated on its own goroutine, and the module that
+// holds most of it (at least a quarter of the limit) is stopped, so its
+// memory is freed and the other modules' handlers stop being cut. It collects
+// at most once a second and walks the VMs at most every 5 s.
+func (rt *Runtime) memoryPressure() {
+	now := time.Now().UnixNano()
+	if now-rt.lastGC.Load() < int64(time.Second) || now-rt.lastWalk.Load() < int64(5*time.Second) ||
+		!rt.pressure.CompareAndSwap(false, true) {
+		return
+	}
+	defer rt.pressure.Store(false)
+	rt.lastGC.Store(now)
+	runtime.GC() // rare: at most once a second, only under memory pressure
+	h := heapBytes()
+	if h <= rt.cfg.HeapLimit {
+		return // garbage, not hoarding
+	}
+	rt.lastWalk.Store(now)
+	var worst *instance
+	var worstBytes int64
+	for _, in := range rt.wd.instances() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		var est int64
+		err := in.do(ctx, func() {
+			est, _ = in.estimateHeap(5_000_000)
+			in.stMu.Lock()
+			in.heapEst = est
+			in.stMu.Unlock()
+		})
+		cancel()
+		if err == nil && est > worstBytes {
+			worst, worstBytes = in, est
+		}
+	}
+	if worst == nil || worstBytes < int64(rt.cfg.HeapLimit/4) {
+		rt.log.Warn("the heap is over its limit, but no module holds a large share of it", "heap_mib", h>>20, "limit_mib", rt.cfg.HeapLimit>>20, "largest_mib", worstBytes>>20)
+		return
+	}
+	reason := fmt.Sprintf("stopped: it held about %d MiB between events while the engine's heap was at %d MiB, over the %d MiB limit (does it keep growing a table?)", worstBytes>>20, h>>20, rt.cfg.HeapLimit>>20)
+	worst.reg.Quarantine(context.Background(), worst.name, reason)
 }
 
 // NewRuntime returns a Runtime.
@@ -87,6 +138,7 @@ func NewRuntime(cfg Config) *Runtime {
 	tick := cfg.HandlerBudget / 20
 	tick = min(max(tick, time.Millisecond), 10*time.Millisecond)
 	rt.wd = newWatchdog(tick, cfg.HeapLimit)
+	rt.wd.onHeap = func(*instance) { rt.memoryPressure() }
 	rt.cooldowns.store = cfg.Store
 	rt.cooldowns.m = map[cooldownKey]time.Time{}
 	return rt

@@ -148,3 +148,27 @@ command("!x", function(event) twitch.send_message("hi") end)`})
 		t.Fatalf("error %q", st.LastError)
 	}
 }
+
+// A module that keeps growing a table between events, each run well inside
+// its budget, holds the heap over the limit; it is found by walking the VMs
+// and stopped, and the other modules go on.
+func TestModuleHoardingMemoryIsStopped(t *testing.T) {
+	te := newTestEngine(t, map[string]string{
+		"ping.lua": pingModule,
+		"hoard.lua": `module { name = "hoard" }
+local hoard = {}
+every(0.05, function()
+  for i = 1, 50000 do hoard[#hoard + 1] = { i, "x" .. i } end
+end)`,
+	}, func(c *Config) { c.HeapLimit = 128 << 20 })
+	waitFor(t, 30*time.Second, func() bool { return te.module("hoard").Status == "failed" })
+	st := te.module("hoard")
+	if !strings.Contains(st.LastError, "held about") || !strings.Contains(st.LastError, "over the 128 MiB limit") {
+		t.Fatalf("hoard stopped with %q", st.LastError)
+	}
+	if st := te.module("ping"); st.Status != "running" {
+		t.Fatalf("ping: %s %s", st.Status, st.LastError)
+	}
+	te.chatLine("!ping")
+	te.waitChat("pong m-!ping")
+}

@@ -641,6 +641,27 @@ func (r *Registry) stop(ctx context.Context, m *module, status string) {
 	}
 }
 
+// Quarantine stops module name because it misbehaved in a way that hurts the
+// others (the runtime calls it for a module that keeps the heap over its
+// limit). The module shows as failed with reason until it is loaded again by
+// hand or its file changes.
+func (r *Registry) Quarantine(ctx context.Context, name, reason string) {
+	m := r.get(name)
+	if m == nil {
+		return
+	}
+	m.op.Lock()
+	defer m.op.Unlock()
+	r.stop(ctx, m, StatusStopped)
+	m.mu.Lock()
+	m.status, m.loadErr = StatusFailed, reason
+	m.lastReload = &ReloadResult{At: time.Now(), OK: false, Error: reason}
+	m.failCount++
+	m.mu.Unlock()
+	r.log.Error("module stopped", "module", name, "reason", reason)
+	r.emit("engine.module.load_failed", name, reason)
+}
+
 // forget stops a module whose files are gone and drops it from the registry.
 func (r *Registry) forget(ctx context.Context, m *module) {
 	r.stop(ctx, m, StatusStopped)
