@@ -212,3 +212,15 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// ToLua copies a plain Go value (nil, bool, numbers, string, []any,
+// map[string]any, time.Time, ...) into a fresh Lua value of L.
+func ToLua(L *lua.LState, v any) lua.LValue {
+	var in interner
+	return in.toLua(L, v, 0)
+}
+
+// FromLua copies a Lua value into plain Go values (see fromLua): integral
+// numbers become int64, sequences []any, other tables map[string]any.
+// Functions, userdata, threads and cycles are an error.
+func FromLua(v lua.LValue) (any, error) { return fromLua(v) }

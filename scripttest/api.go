@@ -80,7 +80,7 @@ func (a *testAPI) user(L *lua.LState, v lua.LValue) map[string]any {
 	case lua.LString:
 		u["username"] = strings.ToLower(string(x))
 	case *lua.LTable:
-		m, _ := toGo(x, 0).(map[string]any)
+		m, _ := goValue(x).(map[string]any)
 		for k, val := range m {
 			u[k] = val
 		}
@@ -118,7 +118,7 @@ func (a *testAPI) chat(L *lua.LState, b int) int {
 // t.emit(type, data) -> {texts sent meanwhile}
 func (a *testAPI) emit(L *lua.LState, b int) int {
 	typ := L.CheckString(b + 1)
-	data, _ := toGo(L.OptTable(b+2, L.NewTable()), 0).(map[string]any)
+	data, _ := goValue(L.OptTable(b+2, L.NewTable())).(map[string]any)
 	if data == nil {
 		data = map[string]any{}
 	}
@@ -188,16 +188,17 @@ func (a *testAPI) obsCalls(L *lua.LState, _ int) int {
 
 // t.stream{live=true, started_ago=3600, title=..., game=..., viewers=...}
 func (a *testAPI) stream(L *lua.LState, b int) int {
-	m, _ := toGo(L.CheckTable(b+1), 0).(map[string]any)
-	s := bindings.TwitchStream{}
-	s.Live, _ = m["live"].(bool)
-	s.Title, _ = m["title"].(string)
-	s.Game, _ = m["game"].(string)
-	if v, ok := m["viewers"].(float64); ok {
+	t := L.CheckTable(b + 1)
+	s := bindings.TwitchStream{
+		Live:  lua.LVAsBool(t.RawGetString("live")),
+		Title: lua.LVAsString(t.RawGetString("title")),
+		Game:  lua.LVAsString(t.RawGetString("game")),
+	}
+	if v, ok := t.RawGetString("viewers").(lua.LNumber); ok {
 		s.Viewers = int(v)
 	}
-	if v, ok := m["started_ago"].(float64); ok {
-		s.StartedAt = a.env.clock.Now().Add(-time.Duration(v * float64(time.Second)))
+	if v, ok := t.RawGetString("started_ago").(lua.LNumber); ok {
+		s.StartedAt = a.env.clock.Now().Add(-time.Duration(float64(v) * float64(time.Second)))
 	}
 	a.env.twitch.mu.Lock()
 	a.env.twitch.stream = s
@@ -225,19 +226,19 @@ func (a *testAPI) moduleArg(L *lua.LState, n int) string {
 func (a *testAPI) store(L *lua.LState, b int) int {
 	v, err := a.env.storeGet(a.moduleArg(L, b+2), L.CheckString(b+1))
 	a.check(L, "store", err)
-	L.Push(toLua(L, v, 0))
+	L.Push(bindings.ToLua(L, v))
 	return 1
 }
 
 // t.set_store(key, value [, module])
 func (a *testAPI) setStore(L *lua.LState, b int) int {
-	a.check(L, "set_store", a.env.storeSet(a.moduleArg(L, b+3), L.CheckString(b+1), toGo(L.Get(b+2), 0)))
+	a.check(L, "set_store", a.env.storeSet(a.moduleArg(L, b+3), L.CheckString(b+1), goValue(L.Get(b+2))))
 	return 0
 }
 
 // t.config(key, value [, module]): a config override, then a reload.
 func (a *testAPI) config(L *lua.LState, b int) int {
-	a.check(L, "config", a.env.setConfig(a.moduleArg(L, b+3), L.CheckString(b+1), toGo(L.Get(b+2), 0)))
+	a.check(L, "config", a.env.setConfig(a.moduleArg(L, b+3), L.CheckString(b+1), goValue(L.Get(b+2))))
 	return 0
 }
 
@@ -274,7 +275,7 @@ func msgArg(L *lua.LState, n int) string {
 }
 
 func (a *testAPI) eq(L *lua.LState, b int) int {
-	got, want := toGo(L.Get(b+1), 0), toGo(L.Get(b+2), 0)
+	got, want := goValue(L.Get(b+1)), goValue(L.Get(b+2))
 	if !reflect.DeepEqual(got, want) {
 		a.failf(L, "%sgot %s, want %s", msgArg(L, b+3), show(L.Get(b+1)), show(L.Get(b+2)))
 	}
@@ -357,61 +358,11 @@ func showDepth(v lua.LValue, depth int) string {
 	return v.String()
 }
 
-// toGo copies a Lua value: lists (1..n) become []any, other tables
-// map[string]any, numbers float64.
-func toGo(v lua.LValue, depth int) any {
-	if depth > 32 {
-		return nil
+// goValue copies a Lua value into Go (bindings.FromLua); a value that cannot
+// be copied (a function, a cycle) stands for itself, so eq compares identity.
+func goValue(v lua.LValue) any {
+	if g, err := bindings.FromLua(v); err == nil {
+		return g
 	}
-	switch x := v.(type) {
-	case lua.LString:
-		return string(x)
-	case lua.LNumber:
-		return float64(x)
-	case lua.LBool:
-		return bool(x)
-	case *lua.LTable:
-		n := x.Len()
-		count := 0
-		x.ForEach(func(lua.LValue, lua.LValue) { count++ })
-		if n > 0 && count == n {
-			out := make([]any, n)
-			for i := 1; i <= n; i++ {
-				out[i-1] = toGo(x.RawGetInt(i), depth+1)
-			}
-			return out
-		}
-		out := map[string]any{}
-		x.ForEach(func(k, val lua.LValue) { out[lua.LVAsString(k)] = toGo(val, depth+1) })
-		return out
-	}
-	return nil
-}
-
-// toLua copies a JSON-shaped Go value into L.
-func toLua(L *lua.LState, v any, depth int) lua.LValue {
-	if depth > 32 {
-		return lua.LNil
-	}
-	switch x := v.(type) {
-	case string:
-		return lua.LString(x)
-	case float64:
-		return lua.LNumber(x)
-	case bool:
-		return lua.LBool(x)
-	case []any:
-		t := L.CreateTable(len(x), 0)
-		for _, e := range x {
-			t.Append(toLua(L, e, depth+1))
-		}
-		return t
-	case map[string]any:
-		t := L.CreateTable(0, len(x))
-		for k, e := range x {
-			t.RawSetString(k, toLua(L, e, depth+1))
-		}
-		return t
-	}
-	return lua.LNil
+	return v
 }
