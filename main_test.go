@@ -186,6 +186,26 @@ func (e *engineUnderTest) waitReply(want string, within time.Duration) time.Dura
 	return 0
 }
 
+// waitRunning polls GET /api/modules until module name is running.
+func (e *engineUnderTest) waitRunning(name string, within time.Duration) {
+	e.t.Helper()
+	for start := time.Now(); time.Since(start) < within; time.Sleep(5 * time.Millisecond) {
+		var mods struct {
+			Modules []struct {
+				Name   string `json:"name"`
+				Status string `json:"status"`
+			} `json:"modules"`
+		}
+		e.get("/api/modules", &mods)
+		for _, m := range mods.Modules {
+			if m.Name == name && m.Status == "running" {
+				return
+			}
+		}
+	}
+	e.t.Fatalf("module %s not running within %v", name, within)
+}
+
 func moduleCode(reply string) string {
 	return `module { name = "live", permissions = { "twitch.chat" } }
 command("!live", function(event) twitch.reply(event, "` + reply + `") end)
@@ -203,6 +223,9 @@ command("!ping", function(event) twitch.reply(event, "pong") end)`})
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Logf("/api/modules answered %v after start", time.Since(start).Round(time.Millisecond))
+	// the API answers before the modules have loaded; an event sent before a
+	// module subscribes is not for it
+	e.waitRunning("ping", 5*time.Second)
 	e.chat("!ping")
 	e.waitReply("pong", time.Second)
 

@@ -93,6 +93,22 @@ func (b *browser) shot(name string) {
 }
 
 // until polls a JavaScript predicate in the page.
+// fire picks a template on /events and fires it, waiting for the page to say
+// it was fired (the button is disabled while its request runs, so a click then
+// would be lost).
+func fire(template, typ string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		until(`!document.querySelector("#btn-fire").disabled`),
+		chromedp.Click(chromedp.CSS(`#tpl-buttons button[data-template="` + template + `"]`)),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Evaluate[any](`document.querySelector("#fire-result").textContent = ""`)(ctx, t)
+			return err
+		}),
+		chromedp.Click(chromedp.CSS(`#btn-fire`)),
+		until(`document.querySelector("#fire-result").textContent.startsWith("Fired ` + typ + `")`),
+	}
+}
+
 func until(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := chromedp.Poll[any](expr, chromedp.WithPollingTimeout(10*time.Second))(ctx, t)
@@ -203,26 +219,21 @@ func TestBrowserPanelFlows(t *testing.T) {
 		b.do("fire a follow",
 			chromedp.Navigate(base+"/events"),
 			until(`document.querySelector("#pl-feed").dataset.state === "on"`),
-			chromedp.WaitVisible(chromedp.CSS(`#tpl-buttons button[data-template="follow"]`)),
-			chromedp.Click(chromedp.CSS(`#tpl-buttons button[data-template="follow"]`)),
-			chromedp.Click(chromedp.CSS(`#btn-fire`)),
-			until(`[...document.querySelectorAll("#feed li")].some(li => li.dataset.type === "twitch.follow")`))
+			chromedp.WaitVisible(chromedp.CSS(`#tpl-buttons button[data-template="follow"]`)))
+		b.do("fire a follow", fire("follow", "twitch.follow")...)
+		b.do("see it in the feed", until(`[...document.querySelectorAll("#feed li")].some(li => li.dataset.type === "twitch.follow")`))
 		for range 3 {
-			b.do("fire a raid",
-				chromedp.Click(chromedp.CSS(`#tpl-buttons button[data-template="raid"]`)),
-				chromedp.Click(chromedp.CSS(`#btn-fire`)))
+			b.do("fire a raid", fire("raid", "twitch.raid")...)
 		}
 		b.do("see the chart and filter",
 			until(`document.querySelector("#chart-rate").textContent !== "– events/s"`),
 			chromedp.SendKeys(chromedp.CSS(`#feed-filter`), "twitch.raid"),
 			chromedp.Click(chromedp.CSS(`#btn-clear`)),
 			until(`document.querySelector("#feed-count").textContent === "0"`))
-		time.Sleep(400 * time.Millisecond) // let the debounced filter reach the server
+		b.do("filter applied by the server",
+			until(`document.querySelector("#feed-filter").dataset.active === "twitch.raid"`))
+		b.do("fire a follow and a raid", append(fire("follow", "twitch.follow"), fire("raid", "twitch.raid")...)...)
 		b.do("filtered feed",
-			chromedp.Click(chromedp.CSS(`#tpl-buttons button[data-template="follow"]`)),
-			chromedp.Click(chromedp.CSS(`#btn-fire`)),
-			chromedp.Click(chromedp.CSS(`#tpl-buttons button[data-template="raid"]`)),
-			chromedp.Click(chromedp.CSS(`#btn-fire`)),
 			until(`[...document.querySelectorAll("#feed li")].some(li => li.dataset.type === "twitch.raid")`),
 			until(`![...document.querySelectorAll("#feed li")].some(li => li.dataset.type === "twitch.follow")`),
 			chromedp.SendKeys(chromedp.CSS(`#feed-filter`), "\b\b\b\b\b\b\b\b\b\b\b"),

@@ -22,6 +22,8 @@
   }
   const list = $("#feed");
   const live = feed(localStorage.getItem("ss.filter") || "", (msg) => {
+    // the server confirms each filter it applies: keep it on the input
+    if (msg.kind === "hello") { $("#feed-filter").dataset.active = msg.pattern || ""; return; }
     if (msg.kind !== "event" || paused) return;
     list.prepend(row(msg.event));
     while (list.children.length > MAX_ROWS) list.lastChild.remove();
