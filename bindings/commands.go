@@ -155,6 +155,22 @@ func parseCommand(msg string) (word string, args []string, rest string) {
 	return word, args, rest
 }
 
+// named reports whether e is a chat message starting with this command's name
+// or an alias. It has no side effects.
+func (ct *commandTrigger) named(e *engine.Event) bool {
+	msg, _ := e.Data["message"].(string)
+	if msg == "" || len(msg) > 2000 {
+		return false
+	}
+	msg = strings.TrimSpace(msg)
+	word := msg
+	if i := strings.IndexFunc(msg, unicode.IsSpace); i >= 0 {
+		word = msg[:i]
+	}
+	word = strings.ToLower(word)
+	return word == ct.name || slices.Contains(ct.aliases, word)
+}
+
 // matchCommand checks whether e is h's command and whether it may run now:
 // permission, global and per-user cooldown, minimum arguments. It answers
 // refusals that the user should hear (cooldown_reply, usage) in chat.

@@ -275,8 +275,8 @@ func (in *instance) luaTriggerCommand(L *lua.LState) int {
 }
 
 // handleEvent runs this module's handlers for e, highest priority first: the
-// Go filter, then the Lua filter, then the command trigger, each may skip the
-// handler. The event table is built once, and only if some handler runs.
+// Go filter, the command's name, the Lua filter, then the command's
+// permission, arguments and cooldowns; each may skip the handler. The event table is built once, and only if some handler runs.
 func (in *instance) handleEvent(e *engine.Event, subs []*engine.Subscription) {
 	if in.stopping {
 		return
@@ -291,18 +291,21 @@ func (in *instance) handleEvent(e *engine.Event, subs []*engine.Subscription) {
 		if s.Filter != nil && !s.Filter(e) {
 			continue
 		}
-		var cmd *commandMatch
-		if h.trigger != nil {
-			var ok bool
-			if cmd, ok = in.matchCommand(h, e); !ok {
-				continue
-			}
+		if h.trigger != nil && !h.trigger.named(e) {
+			continue // not this command: no Lua, no table
 		}
 		if h.luaFilter != nil {
 			if evt == nil {
 				evt = in.eventTable(e)
 			}
 			if !in.runFilter(h, e, evt) {
+				continue
+			}
+		}
+		var cmd *commandMatch
+		if h.trigger != nil { // permission, arguments, cooldowns: last, so a filtered event costs no cooldown
+			var ok bool
+			if cmd, ok = in.matchCommand(h, e); !ok {
 				continue
 			}
 		}

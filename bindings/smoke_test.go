@@ -34,3 +34,15 @@ end)`}, func(c *Config) {
 	te.noChat("heard nightbot", 20*time.Millisecond)
 	te.noChat("heard MyBot", 0)
 }
+
+func TestFilteredCommandKeepsItsCooldown(t *testing.T) {
+	te := newTestEngine(t, map[string]string{"f.lua": `module { name = "f", permissions = { "twitch.chat" } }
+on_event("twitch.chat.message", {
+  filter = function(e) return e.data.user.subscriber == true end,
+  trigger = trigger.command("!perk", { user_cooldown = 60, cooldown_reply = "wait {remaining}" }),
+}, function(e) twitch.reply(e, "perk granted") end)`})
+	te.chatLine("!perk")               // not a subscriber: filtered, no cooldown taken
+	te.chatLine("!perk", "subscriber") // same user id: must still be allowed
+	te.waitChat("perk granted")
+	te.noChat("wait", 20*time.Millisecond)
+}
