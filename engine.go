@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,7 +67,15 @@ func runEngine(ctx context.Context, o *options, log *slog.Logger) error {
 			return err
 		}
 		tw = twitchAdapter{c: client, sink: chat}
-		botLogin = client.BotLogin
+		channel := strings.ToLower(strings.TrimPrefix(o.twitchChannel, "#"))
+		botLogin = func() string {
+			// the broadcaster's own account chats as the bot: its login says
+			// nothing, and data.from_bot marks the bot's lines
+			if l := client.BotLogin(); l != channel {
+				return l
+			}
+			return ""
+		}
 		platform["twitch"] = func() string { return connState(client.Connected()) }
 		wg.Add(1)
 		go func() {

@@ -19,7 +19,7 @@ var eventDocs = []Doc{
 		Summary: "Answers a chat command: on_event(\"twitch.chat.message\", {trigger = trigger.command(name, opts)}, fn). fn(event, cmd) gets cmd = {name, args, rest}."},
 	{Name: "trigger.command", Syntax: "trigger.command(name, opts) -> trigger", Context: "load, handler",
 		Summary: "opts: aliases (list), permission (everyone|subscriber|vip|moderator|broadcaster), cooldown and user_cooldown (seconds, kept across reloads and restarts), cooldown_reply (\"{remaining}\" is replaced), usage and min_args (fewer arguments get \"Usage: ...\" as a reply), description."},
-	{Name: "filter.not_bot", Syntax: "filter.not_bot()", Context: "load, handler", Summary: "Passes events whose user is not a known bot (the bot itself included)."},
+	{Name: "filter.not_bot", Syntax: "filter.not_bot()", Context: "load, handler", Summary: "Skips what bots said: lines this engine sent (data.from_bot, also when the bot chats as the broadcaster), a separate bot account, and known bots such as Nightbot."},
 	{Name: "filter.subscriber", Syntax: "filter.subscriber()", Context: "load, handler", Summary: "Passes subscribers (and moderators, the broadcaster)."},
 	{Name: "filter.vip", Syntax: "filter.vip()", Context: "load, handler", Summary: "Passes VIPs, moderators and the broadcaster."},
 	{Name: "filter.moderator", Syntax: "filter.moderator()", Context: "load, handler", Summary: "Passes moderators and the broadcaster."},
@@ -67,6 +67,9 @@ func (in *instance) installEvents(L *lua.LState) {
 	filt.RawSetString("not_bot", L.NewFunction(func(L *lua.LState) int {
 		bots, self := in.rt.cfg.BotNames, in.rt.cfg.BotLogin
 		return pushFilter(L, "not_bot", func(e *engine.Event) bool {
+			if fromBot, _ := e.Data["from_bot"].(bool); fromBot {
+				return false // a line this engine sent (marked by the Twitch client)
+			}
 			u := eventUser(e)
 			if u == nil {
 				return true

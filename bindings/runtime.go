@@ -40,8 +40,9 @@ type Config struct {
 
 	// BotNames are logins filter.not_bot() treats as bots. Lower case.
 	BotNames []string
-	// BotLogin returns the login the engine chats as, once known (Twitch tells
-	// it when the token is validated); filter.not_bot() skips it too.
+	// BotLogin returns the login of a separate bot account the engine chats
+	// as, once known ("" when the bot is the broadcaster's own account: then
+	// only data.from_bot tells its lines); filter.not_bot() skips it too.
 	BotLogin func() string
 	// Now is the clock of cooldowns and os.time in tests; default time.Now.
 	Now func() time.Time

@@ -30,7 +30,14 @@ end)`}, func(c *Config) {
 	for _, who := range []string{"nightbot", "MyBot", "viewer"} {
 		te.emit("twitch.chat.message", map[string]any{"user": map[string]any{"id": who, "username": who}, "message": "hi"})
 	}
+	// the broadcaster's account: its own line passes, the bot's echo does not
+	te.emit("twitch.chat.message", map[string]any{"user": map[string]any{"id": "b", "username": "streamer"}, "message": "hello", "from_bot": true})
+	te.emit("twitch.chat.message", map[string]any{"user": map[string]any{"id": "b", "username": "streamer"}, "message": "hello", "from_bot": false})
 	te.waitChat("heard viewer")
+	te.waitChat("heard streamer")
+	if n := len(te.chat.Recent()); n != 2 {
+		t.Fatalf("want 2 lines heard, got %v", te.chat.Recent())
+	}
 	te.noChat("heard nightbot", 20*time.Millisecond)
 	te.noChat("heard MyBot", 0)
 }

@@ -169,6 +169,7 @@ func (q *chatQueue) send(ctx context.Context, it *chatItem) {
 		q.waiting.Store(false)
 	}
 	q.win.record(q.c.cfg.Now())
+	q.c.sent.add(it.text, q.c.cfg.Now())
 	err := q.c.postChat(it.msg.ctx, it.text, it.replyTo)
 	if err != nil {
 		it.msg.failed.Store(true)

@@ -198,6 +198,7 @@ type Client struct {
 
 	dedupe *dedupe
 	queue  *chatQueue
+	sent   sentLog // lines sent lately, to mark their echo from_bot
 }
 
 // New makes a Client. emit receives every twitch.* event.

@@ -357,12 +357,17 @@ func (c *Client) handleNotification(m *wsMessage) {
 	c.emitEvent(typ, data)
 }
 
-// noteOwnBadges watches the bot's own chat messages: a moderator or
-// broadcaster badge raises its chat limit to ChatModLimit.
+// noteOwnBadges watches the bot's own chat messages: it marks the lines the
+// client sent (data.from_bot), and a moderator or broadcaster badge raises the
+// chat limit to ChatModLimit.
 func (c *Client) noteOwnBadges(data map[string]any) {
+	data["from_bot"] = false
 	u, _ := data["user"].(map[string]any)
 	if u == nil || u["id"] != c.ident().botID {
 		return
+	}
+	if text, _ := data["message"].(string); c.sent.take(text, c.cfg.Now()) {
+		data["from_bot"] = true
 	}
 	mod := u["moderator"] == true || u["broadcaster"] == true
 	if c.botIsMod.Swap(mod) != mod {

@@ -104,7 +104,7 @@ function command(name, opts, fn) end
 ---@return Trigger
 function trigger.command(name, opts) end
 
----Passes events whose user is not a known bot (the bot itself included).
+---Skips what bots said: lines this engine sent (data.from_bot, also when the bot chats as the broadcaster), a separate bot account, and known bots such as Nightbot.
 ---
 ---Context: load, handler
 ---@return Filter
