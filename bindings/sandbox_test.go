@@ -35,6 +35,8 @@ func TestHostileScriptsAreContained(t *testing.T) {
 		{"lazy pattern chain", `command("!x", function() string.find(string.rep("x", 10000), ".-.-.-.-b") end)`, "!x", "too complex"},
 		{"unpack bomb", `command("!x", function() local t = {} for i = 1, 100000 do t[i] = i end unpack(t) end)`, "!x", "unpack"},
 		{"math.random panic", `command("!x", function() math.random(0) end)`, "!x", "interval is empty"},
+		{"sparse array bomb", `command("!x", function() local t = {} for i = 1, 1e9 do t[60000000 + i] = true end end)`, "!x", "CPU budget"},
+		{"sparse insert bomb", `command("!x", function() local t = {} for i = 1, 1e9 do table.insert(t, 60000000 + i, true) end end)`, "!x", "CPU budget"},
 		{"io is absent", `command("!x", function() io.open("/etc/passwd") end)`, "!x", "io"},
 		{"os.execute is absent", `command("!x", function() os.execute("touch /tmp/pwned") end)`, "!x", "execute"},
 		{"os.exit is absent", `os.exit(3)`, "", "exit"},
@@ -171,4 +173,16 @@ end)`,
 	}
 	te.chatLine("!ping")
 	te.waitChat("pong m-!ping")
+}
+
+func TestLargeIntegerKeysStillWork(t *testing.T) {
+	te := newTestEngine(t, map[string]string{"k.lua": `module { name = "k", permissions = { "twitch.chat" } }
+command("!k", function(e)
+  local t = {}
+  t[60000000] = "far"
+  for i = 1, 5 do t[#t + 1] = i end
+  twitch.reply(e, t[60000000] .. " " .. #t .. " " .. t[5])
+end)`})
+	te.chatLine("!k")
+	te.waitChat("far 5 5")
 }
