@@ -61,11 +61,18 @@ func (s *Subscription) Record(d time.Duration, err error) {
 // ID is the subscription's bus-wide identity (0 before Subscribe).
 func (s *Subscription) ID() uint64 { return s.id }
 
-// Bus matches events against subscriptions and hands them over. Emit is lock-free:
-// it reads an immutable snapshot of the subscriptions, and the handlers for one
-// event type are computed once per snapshot and cached.
+// Bus matches events against subscriptions and hands them over. Emit reads an
+// immutable snapshot of the subscriptions under a shared lock (writers take it
+// only to swap the snapshot in), and the handlers for one event type are
+// computed once per snapshot and cached.
 type Bus struct {
-	mu     sync.Mutex // serialises writers
+	mu sync.Mutex // serialises writers
+	// swap makes an Emit's lookup and delivery one step with respect to a
+	// change of the table: once Replace returns, no Emit is still delivering
+	// by the old table, so a module stopped after its handlers were replaced
+	// has already been handed everything it will get. Emit holds it shared
+	// only while it queues deliveries (which never block).
+	swap   sync.RWMutex
 	tab    atomic.Pointer[table]
 	nextID uint64
 	log    *slog.Logger
@@ -166,7 +173,10 @@ func (b *Bus) Unsubscribe(s *Subscription) {
 	old := b.tab.Load()
 	all := slices.DeleteFunc(slices.Clone(old.all), func(x *Subscription) bool { return x == s })
 	if len(all) != len(old.all) {
-		b.tab.Store(newTable(all))
+		nt := newTable(all)
+		b.swap.Lock()
+		b.tab.Store(nt)
+		b.swap.Unlock()
 	}
 }
 
@@ -204,7 +214,10 @@ func (b *Bus) Replace(removeOwner any, add []*Subscription) error {
 		all = append(all, s)
 	}
 	slices.SortStableFunc(all, bySubOrder)
-	b.tab.Store(newTable(all))
+	nt := newTable(all)
+	b.swap.Lock()
+	b.tab.Store(nt)
+	b.swap.Unlock()
 	return nil
 }
 
@@ -251,6 +264,7 @@ func (b *Bus) Emit(e *Event) error {
 	}
 	b.events.Add(1)
 	b.countType(e.Type)
+	b.swap.RLock()
 	r := b.route(b.tab.Load(), e.Type)
 	for i := range r.groups {
 		r.groups[i].target.Deliver(e, r.groups[i].subs)
@@ -258,6 +272,7 @@ func (b *Bus) Emit(e *Event) error {
 	for _, s := range r.goSubs {
 		go b.runGo(s, e)
 	}
+	b.swap.RUnlock()
 	return nil
 }
 

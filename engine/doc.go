@@ -9,7 +9,8 @@
 //   - Bus: matches an event's type against subscriptions (exact types in a map,
 //     '*' globs compiled once, the result cached per type) and hands it to each
 //     matching Target (a module's mailbox) or Go handler. Emit never blocks on a
-//     handler and takes no lock.
+//     handler; it shares a read lock with other emitters, which a change of
+//     subscriptions takes exclusively for the moment of the swap.
 //   - Registry: discovers scripts/NAME.lua and scripts/NAME/init.lua, loads them
 //     in dependency order, and loads, reloads, unloads, enables, disables,
 //     installs and approves them. A reload builds and starts the new version
