@@ -14,6 +14,7 @@ import (
 
 	"github.com/starstreamer/starstreamer/engine"
 	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/time/rate"
 )
 
 // instance is one loaded version of a module: one LState, owned by one
@@ -45,6 +46,7 @@ type instance struct {
 	L         *lua.LState
 	bctx      *budgetCtx
 	keys      interner
+	emits     *rate.Limiter
 	info      engine.ModuleInfo
 	declared  bool // module{} was called
 	config    *lua.LTable
@@ -117,6 +119,7 @@ func newInstance(rt *Runtime, reg *engine.Registry, src engine.Source) *instance
 		wants:    map[*lua.LState]int{},
 		required: map[string]lua.LValue{},
 		bctx:     newBudgetCtx(),
+		emits:    rate.NewLimiter(rate.Limit(rt.cfg.EmitRate), rt.cfg.EmitBurst),
 	}
 	in.ctx, in.cancel = context.WithCancel(context.Background())
 	in.info.Name = name

@@ -29,6 +29,11 @@ type Config struct {
 	// MailboxSize bounds the events queued for one module; past it events for
 	// that module are dropped and counted (never blocking other modules).
 	MailboxSize int // default 65536
+	// EmitRate bounds the events one module may emit per second (with bursts
+	// of EmitBurst); past it emit raises an error. It stops a loop of emits,
+	// or a handler that re-emits its own event type, from flooding the bus.
+	EmitRate  float64 // default 5000
+	EmitBurst int     // default 10000
 	// MaxRunning bounds the handler invocations of one module in progress at
 	// once (most of them sleeping or waiting); past it new events are refused
 	// and counted as errors.
@@ -136,6 +141,12 @@ func NewRuntime(cfg Config) *Runtime {
 	}
 	if cfg.MailboxSize <= 0 {
 		cfg.MailboxSize = 65536
+	}
+	if cfg.EmitRate <= 0 {
+		cfg.EmitRate = 5000
+	}
+	if cfg.EmitBurst <= 0 {
+		cfg.EmitBurst = 10000
 	}
 	if cfg.MaxRunning <= 0 {
 		cfg.MaxRunning = 1000

@@ -37,6 +37,8 @@ func TestHostileScriptsAreContained(t *testing.T) {
 		{"math.random panic", `command("!x", function() math.random(0) end)`, "!x", "interval is empty"},
 		{"sparse array bomb", `command("!x", function() local t = {} for i = 1, 1e9 do t[60000000 + i] = true end end)`, "!x", "exceeded"},
 		{"sparse insert bomb", `command("!x", function() local t = {} for i = 1, 1e9 do table.insert(t, 60000000 + i, true) end end)`, "!x", "exceeded"},
+		{"emit storm", `command("!x", function() while true do emit("storm.tick", { n = 1 }) end end)`, "!x", "emits more than"},
+		{"event that re-emits itself", `on_event("loop.tick", function(e) emit("loop.tick", {}) emit("loop.tick", {}) end) command("!x", function() emit("loop.tick", {}) end)`, "!x", "emits more than"},
 		{"io is absent", `command("!x", function() io.open("/etc/passwd") end)`, "!x", "io"},
 		{"os.execute is absent", `command("!x", function() os.execute("touch /tmp/pwned") end)`, "!x", "execute"},
 		{"os.exit is absent", `os.exit(3)`, "", "exit"},

@@ -80,7 +80,7 @@ function on_event(types, opts, fn) end
 ---@param handle Handle
 function off(handle) end
 
----Fires a custom event on the bus; data (a table) is copied.
+---Fires a custom event on the bus; data (a table) is copied. A module may emit 5,000 events a second (bursts of 10,000); past that emit raises an error.
 ---
 ---Context: load, handler
 ---@param type string
