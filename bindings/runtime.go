@@ -190,7 +190,7 @@ func (rt *Runtime) Load(ctx context.Context, src engine.Source, reg *engine.Regi
 	return in, nil
 }
 
-// errWaitAtLoad is what a waiting binding says at load time when waiting is not possible.
+// errNotRunning is returned when work is posted to an instance that has stopped.
 var errNotRunning = errors.New("module is not running")
 
 func (rt *Runtime) now() time.Time { return rt.cfg.Now() }
