@@ -42,6 +42,7 @@ import (
 var obsShared obstest.Shared
 
 func TestMain(m *testing.M) {
+	runAsEngineIfAsked() // a child process of TestKillNineDuringGiveStormKeepsTheCoins
 	code := m.Run()
 	if err := obsShared.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "stopping the shared OBS:", err)
