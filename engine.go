@@ -56,6 +56,17 @@ func runEngine(ctx context.Context, o *options, log *slog.Logger) error {
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// runClient runs a platform client until ctx ends; it reconnects by itself,
+	// so an error here means it could not start at all.
+	runClient := func(name string, run func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error(name+" stopped", "err", err)
+			}
+		}()
+	}
 
 	bots := append([]string{}, knownBots...)
 	var tw bindings.Twitch
@@ -77,13 +88,7 @@ func runEngine(ctx context.Context, o *options, log *slog.Logger) error {
 			return ""
 		}
 		platform["twitch"] = func() string { return connState(client.Connected()) }
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := client.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("twitch stopped", "err", err)
-			}
-		}()
+		runClient("twitch", client.Run)
 	} else {
 		log.Info("Twitch is not configured (--twitch-client-id and --twitch-channel): offline, bot messages go to the panel's chat console")
 		platform["twitch"] = func() string { return "offline" }
@@ -93,13 +98,7 @@ func runEngine(ctx context.Context, o *options, log *slog.Logger) error {
 		client := obs.New(obs.Config{Addr: o.obsAddr, Password: o.obsPassword, Logger: log.With("platform", "obs")}, emitFrom("obs"))
 		obsAPI = client
 		platform["obs"] = func() string { return connState(client.Connected()) }
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := client.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("obs stopped", "err", err)
-			}
-		}()
+		runClient("obs", client.Run)
 	} else {
 		log.Info("OBS is off (--obs-addr is empty)")
 		platform["obs"] = func() string { return "offline" }

@@ -101,25 +101,28 @@ func (b *budgetCtx) cutIf(over func(armedAt, limit int64) error) {
 }
 
 // watchdog checks every armed budget every tick and cuts slices that ran past
-// their limit, and all running slices when the Go heap passes its limit.
+// their limit, and all running slices when the Go heap passes its limit. Its
+// goroutine runs only while it watches something.
 type watchdog struct {
 	mu      sync.Mutex
 	budgets map[*budgetCtx]*instance
+	running bool // run's goroutine is up
 	tick    time.Duration
 	heapMax uint64
-	onHeap  func(in *instance) // a running handler of in was cut for memory (called on its own goroutine)
-	stop    chan struct{}
-	started sync.Once
+	onHeap  func() // handlers were cut for memory (called on its own goroutine)
 }
 
 func newWatchdog(tick time.Duration, heapMax uint64) *watchdog {
-	return &watchdog{budgets: map[*budgetCtx]*instance{}, tick: tick, heapMax: heapMax, stop: make(chan struct{})}
+	return &watchdog{budgets: map[*budgetCtx]*instance{}, tick: tick, heapMax: heapMax}
 }
 
 func (w *watchdog) add(b *budgetCtx, in *instance) {
-	w.started.Do(func() { go w.run() })
 	w.mu.Lock()
 	w.budgets[b] = in
+	if !w.running {
+		w.running = true
+		go w.run()
+	}
 	w.mu.Unlock()
 }
 
@@ -144,14 +147,14 @@ func (w *watchdog) run() {
 	t := time.NewTicker(w.tick)
 	defer t.Stop()
 	heapEvery := 0
-	for {
-		select {
-		case <-w.stop:
-			return
-		case <-t.C:
-		}
+	for range t.C {
 		now := time.Now().UnixNano()
 		w.mu.Lock()
+		if len(w.budgets) == 0 {
+			w.running = false // add starts a new one
+			w.mu.Unlock()
+			return
+		}
 		for b := range w.budgets {
 			b.cutIf(func(at, limit int64) error {
 				if now-at <= limit {
@@ -164,18 +167,18 @@ func (w *watchdog) run() {
 		heapEvery++
 		if w.heapMax > 0 && heapEvery%2 == 0 {
 			if h := heapBytes(); h > w.heapMax {
+				cut := false
 				w.mu.Lock()
-				for b, in := range w.budgets {
-					cut := false
+				for b := range w.budgets {
 					b.cutIf(func(int64, int64) error {
 						cut = true
 						return fmt.Errorf("memory limit exceeded: the engine's heap reached %d MiB (limit %d MiB) while this handler ran", h>>20, w.heapMax>>20)
 					})
-					if cut && w.onHeap != nil {
-						go w.onHeap(in)
-					}
 				}
 				w.mu.Unlock()
+				if cut && w.onHeap != nil {
+					go w.onHeap()
+				}
 			}
 		}
 	}

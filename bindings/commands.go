@@ -155,35 +155,31 @@ func parseCommand(msg string) (word string, args []string, rest string) {
 	return word, args, rest
 }
 
-// named reports whether e is a chat message starting with this command's name
-// or an alias. It has no side effects.
+// maxCommandLine: longer chat lines are never commands.
+const maxCommandLine = 2000
+
+// named reports whether e is a chat line whose first word is this command's
+// name or an alias. It has no side effects.
 func (ct *commandTrigger) named(e *engine.Event) bool {
 	msg, _ := e.Data["message"].(string)
-	if msg == "" || len(msg) > 2000 {
+	if msg == "" || len(msg) > maxCommandLine {
 		return false
 	}
 	msg = strings.TrimSpace(msg)
-	word := msg
 	if i := strings.IndexFunc(msg, unicode.IsSpace); i >= 0 {
-		word = msg[:i]
+		msg = msg[:i]
 	}
-	word = strings.ToLower(word)
+	word := strings.ToLower(msg)
 	return word == ct.name || slices.Contains(ct.aliases, word)
 }
 
-// matchCommand checks whether e is h's command and whether it may run now:
-// permission, global and per-user cooldown, minimum arguments. It answers
+// matchCommand checks whether e, which named has accepted, may run now:
+// permission, minimum arguments, global and per-user cooldown. It answers
 // refusals that the user should hear (cooldown_reply, usage) in chat.
 func (in *instance) matchCommand(h *handler, e *engine.Event) (*commandMatch, bool) {
 	ct := h.trigger
 	msg, _ := e.Data["message"].(string)
-	if msg == "" || len(msg) > 2000 {
-		return nil, false
-	}
-	word, args, rest := parseCommand(msg)
-	if word != ct.name && !slices.Contains(ct.aliases, word) {
-		return nil, false
-	}
+	_, args, rest := parseCommand(msg)
 	if userLevel(e) < ct.permission {
 		return nil, false
 	}

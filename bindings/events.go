@@ -38,9 +38,6 @@ type handler struct {
 	dead      bool
 }
 
-const typeGoFilter = "starstreamer.filter"
-const typeTrigger = "starstreamer.trigger"
-
 type goFilter struct {
 	name string
 	fn   func(*engine.Event) bool

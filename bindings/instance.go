@@ -27,7 +27,6 @@ type instance struct {
 	reg  *engine.Registry
 	src  engine.Source
 	name string
-	file string
 
 	// mailbox
 	mu      sync.Mutex
@@ -104,12 +103,8 @@ type invocation struct {
 
 func newInstance(rt *Runtime, reg *engine.Registry, src engine.Source) *instance {
 	name := src.Name
-	file := src.File
-	if file == "" {
-		file = "pasted.lua"
-	}
 	in := &instance{
-		rt: rt, reg: reg, src: src, name: name, file: file,
+		rt: rt, reg: reg, src: src, name: name,
 		signal:   make(chan struct{}, 1),
 		done:     make(chan struct{}),
 		handlers: map[*handler]struct{}{},
@@ -135,8 +130,7 @@ func newInstance(rt *Runtime, reg *engine.Registry, src engine.Source) *instance
 }
 
 // post queues work for the owner goroutine. Events are dropped (and counted)
-// when the mailbox is full or the instance is stopping; other work never is,
-// except after the loop has exited.
+// when the mailbox is full; nothing is queued after the loop has exited.
 func (in *instance) post(m message) bool {
 	in.mu.Lock()
 	if in.closed || (m.ev != nil && len(in.queue) >= in.rt.cfg.MailboxSize) {
@@ -564,12 +558,12 @@ func yieldable() bool {
 
 // runTopLevel runs the compiled chunk as an invocation and waits for it.
 func (in *instance) runTopLevel(ctx context.Context, proto *lua.FunctionProto) error {
-	return in.runAndWait(ctx, "top level", func() *lua.LFunction { return in.L.NewFunctionFromProto(proto) }, nil)
+	return in.runAndWait(ctx, "top level", func() *lua.LFunction { return in.L.NewFunctionFromProto(proto) })
 }
 
 // runAndWait runs fn() as an invocation on the owner goroutine and waits for it
 // to finish, or for ctx (then it is killed).
-func (in *instance) runAndWait(ctx context.Context, what string, fn func() *lua.LFunction, args []lua.LValue) error {
+func (in *instance) runAndWait(ctx context.Context, what string, fn func() *lua.LFunction) error {
 	result := make(chan error, 1)
 	var inv *invocation
 	err := in.do(ctx, func() {
@@ -579,7 +573,7 @@ func (in *instance) runAndWait(ctx context.Context, what string, fn func() *lua.
 			return
 		}
 		inv = &invocation{what: what, mayWait: true, onDone: func(_ []lua.LValue, err error) { result <- err }}
-		in.spawn(f, args, inv)
+		in.spawn(f, nil, inv)
 	})
 	if err != nil {
 		return err
@@ -608,7 +602,7 @@ func (in *instance) Init(ctx context.Context) error {
 	return in.runAndWait(ctx, "init()", func() *lua.LFunction {
 		f, _ := in.L.GetGlobal("init").(*lua.LFunction)
 		return f
-	}, nil)
+	})
 }
 
 func (in *instance) Subscriptions() []*engine.Subscription {

@@ -161,7 +161,7 @@ func NewRuntime(cfg Config) *Runtime {
 	tick := cfg.HandlerBudget / 20
 	tick = min(max(tick, time.Millisecond), 10*time.Millisecond)
 	rt.wd = newWatchdog(tick, cfg.HeapLimit)
-	rt.wd.onHeap = func(*instance) { rt.memoryPressure() }
+	rt.wd.onHeap = rt.memoryPressure
 	rt.cooldowns.store = cfg.Store
 	rt.cooldowns.m = map[cooldownKey]time.Time{}
 	return rt
@@ -194,11 +194,3 @@ func (rt *Runtime) Load(ctx context.Context, src engine.Source, reg *engine.Regi
 var errNotRunning = errors.New("module is not running")
 
 func (rt *Runtime) now() time.Time { return rt.cfg.Now() }
-
-// moduleError decorates a handler error with where it happened.
-func moduleError(module, where, eventType string, err error) error {
-	if eventType != "" {
-		return fmt.Errorf("module %s, handler %s, event %s: %w", module, where, eventType, err)
-	}
-	return fmt.Errorf("module %s, %s: %w", module, where, err)
-}

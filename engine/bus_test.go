@@ -46,9 +46,8 @@ func TestExtremePrioritiesKeepTheirOrder(t *testing.T) {
 	eachBus(t, func(t *testing.T, b *engine.Bus) {
 		tgt := &recordTarget{}
 		prios := []int{1, -1 << 62, 0, 1<<63 - 1, -1 << 63, 1 << 62}
-		var subs []*engine.Subscription
 		for _, p := range prios {
-			subs = append(subs, mustSubscribe(t, b, &engine.Subscription{Patterns: []string{"x"}, Priority: p, Target: tgt}))
+			mustSubscribe(t, b, &engine.Subscription{Patterns: []string{"x"}, Priority: p, Target: tgt})
 		}
 		var got []int
 		for _, s := range b.Match("x") {

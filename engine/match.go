@@ -58,5 +58,3 @@ func MatchPattern(p, t string) bool {
 	g := compileGlob(p)
 	return g.match(t)
 }
-
-func isPattern(p string) bool { return strings.IndexByte(p, '*') >= 0 }

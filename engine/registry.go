@@ -47,6 +47,16 @@ type ReloadResult struct {
 	DurationMS float64   `json:"duration_ms"`
 }
 
+// reloadResult records a load that began at start and ended now with err.
+func reloadResult(start time.Time, err error) *ReloadResult {
+	now := time.Now()
+	rr := &ReloadResult{At: now, OK: err == nil, DurationMS: float64(now.Sub(start).Microseconds()) / 1e3}
+	if err != nil {
+		rr.Error = err.Error()
+	}
+	return rr
+}
+
 // ModuleState is one module as the API and panel show it.
 type ModuleState struct {
 	Name             string         `json:"name"`
@@ -452,11 +462,7 @@ func (r *Registry) finish(ctx context.Context, m *module, inst Instance, src Sou
 	m.mu.Lock()
 	old := m.inst
 	m.mu.Unlock()
-	var oldOwner any
-	if old != nil {
-		oldOwner = old
-	}
-	if err := r.cfg.Bus.Replace(oldOwner, inst.Subscriptions()); err != nil {
+	if err := r.cfg.Bus.Replace(old, inst.Subscriptions()); err != nil { // a nil Instance is a nil owner
 		r.fail(m, inst, src, start, err, false)
 		return err
 	}
@@ -469,7 +475,7 @@ func (r *Registry) finish(ctx context.Context, m *module, inst Instance, src Sou
 	m.inst, m.status, m.file, m.hash, m.info = inst, StatusRunning, src.File, src.Hash, info
 	m.loadErr, m.depErr = "", false
 	m.okCount++
-	m.lastReload = &ReloadResult{At: time.Now(), OK: true, DurationMS: float64(took.Microseconds()) / 1e3}
+	m.lastReload = reloadResult(start, nil)
 	m.mu.Unlock()
 	if old != nil {
 		old.Stop(ctx) // drains what it had already been handed, runs shutdown()
@@ -502,7 +508,7 @@ func (r *Registry) fail(m *module, inst Instance, src Source, start time.Time, e
 	if src.File != "" {
 		m.file = src.File
 	}
-	m.lastReload = &ReloadResult{At: time.Now(), OK: false, Error: err.Error(), DurationMS: float64(time.Since(start).Microseconds()) / 1e3}
+	m.lastReload = reloadResult(start, err)
 	running := m.inst != nil
 	if !running {
 		m.status = StatusFailed
@@ -594,7 +600,7 @@ func (r *Registry) load(ctx context.Context, name string, force bool) error {
 		// the file is back to the running version (a broken save was undone):
 		// that version is what runs, so the old error no longer applies
 		m.loadErr = ""
-		m.lastReload = &ReloadResult{At: time.Now(), OK: true, DurationMS: float64(time.Since(start).Microseconds()) / 1e3}
+		m.lastReload = reloadResult(start, nil)
 	}
 	m.mu.Unlock()
 	if stale {
@@ -655,7 +661,7 @@ func (r *Registry) Quarantine(ctx context.Context, name, reason string) {
 	r.stop(ctx, m, StatusStopped)
 	m.mu.Lock()
 	m.status, m.loadErr = StatusFailed, reason
-	m.lastReload = &ReloadResult{At: time.Now(), OK: false, Error: reason}
+	m.lastReload = reloadResult(time.Now(), errors.New(reason))
 	m.failCount++
 	m.mu.Unlock()
 	r.log.Error("module stopped", "module", name, "reason", reason)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Store is the engine's one bbolt file: module enable flags, config overrides and
@@ -47,7 +48,7 @@ func OpenStore(path string) (*Store, error) {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("store: %s is locked: is another starstreamer running on it? %w", path, err)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

@@ -33,7 +33,6 @@ func TestReconnectsAcrossOBSRestarts(t *testing.T) {
 	if err := o.Start(); err != nil {
 		t.Fatal(err)
 	}
-	m := rec.mark()
 	rec.waitFor(t, 0, "obs.connected", map[string]any{"reason": "connected"})
 	if !c.Connected() {
 		t.Fatal("Connected() = false after obs.connected")
@@ -63,7 +62,7 @@ func TestReconnectsAcrossOBSRestarts(t *testing.T) {
 			}
 		}
 	}()
-	m = rec.mark()
+	m := rec.mark()
 	if err := o.Kill(); err != nil {
 		t.Fatal(err)
 	}
