@@ -63,7 +63,10 @@ func TestHostileScriptsAreContained(t *testing.T) {
 			te := newTestEngine(t, map[string]string{
 				"ping.lua":    pingModule,
 				"hostile.lua": "module { name = \"hostile\", permissions = { \"twitch.chat\" } }\n" + tc.code,
-			}, func(c *Config) { c.HeapLimit = 256 << 20 })
+			}, func(c *Config) {
+				c.HeapLimit = 256 << 20
+				c.EmitBurst = 500 // reached well inside the CPU budget, even under -race
+			})
 			if tc.name == "sleep at top level is refused" {
 				// waiting at load time is allowed: the top level runs as a coroutine
 				if st := te.module("hostile"); st.Status != "running" {
