@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -17,10 +16,10 @@ import (
 	"time"
 )
 
-// Password is the obs-websocket password start-obs.sh configures.
+// Password is the obs-websocket password every test OBS requires.
 const Password = "starstreamer-test"
 
-// Scenes and sources of the scene collection start-obs.sh writes.
+// Scenes and sources of the scene collection every test OBS starts with.
 const (
 	SceneA = "Scene A" // holds source Red
 	SceneB = "Scene B" // holds source Blue
@@ -28,26 +27,24 @@ const (
 	Blue   = "Blue"
 )
 
-// ScriptEnv names the environment variable that overrides the location of
-// start-obs.sh.
-const ScriptEnv = "STARSTREAMER_OBS_SCRIPT"
-
 // OBS is one private OBS Studio under its own Xvfb display, with its own
 // websocket port and its own OBS_ROOT directory.
 type OBS struct {
 	Addr     string // 127.0.0.1:port of obs-websocket
 	Password string
 	Root     string // OBS_ROOT: config, logs, pid files, recordings
-	Display  string // X display, e.g. ":1234"
+	Display  string // X display, e.g. ":3", known once started
 	Port     int
 
-	script  string
 	mu      sync.Mutex
 	watched bool // the watchdog runs
 }
 
+// install is the Debian/Ubuntu command that installs what the tests need.
+const install = "apt-get install --no-install-recommends obs-studio obs-plugins xvfb libgl1-mesa-dri"
+
 // Missing says why OBS cannot run on this machine ("" when it can): the obs
-// or Xvfb binary is not installed.
+// or Xvfb binary is not installed, or OBS has no obs-websocket plugin.
 func Missing() string {
 	var missing []string
 	for _, bin := range []string{"obs", "Xvfb"} {
@@ -55,10 +52,13 @@ func Missing() string {
 			missing = append(missing, bin)
 		}
 	}
-	if len(missing) == 0 {
-		return ""
+	if len(missing) > 0 {
+		return strings.Join(missing, " and ") + " not installed (" + install + ")"
 	}
-	return strings.Join(missing, " and ") + " not installed (apt-get install --no-install-recommends obs-studio obs-plugins xvfb libgl1-mesa-dri)"
+	if websocketPlugin() == "" {
+		return "OBS has no obs-websocket plugin (obs-websocket.so in none of " + strings.Join(pluginDirs, ", ") + "; " + install + ")"
+	}
+	return ""
 }
 
 // Require skips t when obs or Xvfb is not installed, except in CI (env CI is
@@ -76,43 +76,9 @@ func Require(t testing.TB) {
 	t.Skipf("skipping OBS test: %s", why)
 }
 
-// Script finds start-obs.sh: $STARSTREAMER_OBS_SCRIPT if set, else
-// ../shared/obs/start-obs.sh from the repository root (the directory holding
-// go.mod, searched upwards from the working directory).
-func Script() (string, error) {
-	if p := os.Getenv(ScriptEnv); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("obstest: %s: %w", ScriptEnv, err)
-		}
-		return p, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("obstest: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "obs", "start-obs.sh")
-			if _, err := os.Stat(p); err != nil {
-				return "", fmt.Errorf("obstest: start-obs.sh not found next to the repository (set %s): %w", ScriptEnv, err)
-			}
-			return filepath.Clean(p), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("obstest: no go.mod above the working directory; set %s", ScriptEnv)
-		}
-		dir = parent
-	}
-}
-
 // NewAt prepares (does not start) an OBS whose files live under root, with a
-// free loopback port and a free X display.
+// free loopback port.
 func NewAt(root string) (*OBS, error) {
-	script, err := Script()
-	if err != nil {
-		return nil, err
-	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -121,9 +87,7 @@ func NewAt(root string) (*OBS, error) {
 		Addr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 		Password: Password,
 		Root:     root,
-		Display:  freeDisplay(),
 		Port:     port,
-		script:   script,
 	}, nil
 }
 
@@ -156,8 +120,7 @@ func Start(t testing.TB) *OBS {
 
 // Start starts OBS (again) and returns once its websocket port answers. The
 // configuration is written afresh, so a restarted OBS has its initial scenes.
-// If the X display turned out to be taken, it retries on another one. The
-// first Start also leaves a watchdog that stops this OBS when the test
+// The first Start also leaves a watchdog that stops this OBS when the test
 // process dies without its cleanups (a crash, a test timeout).
 func (o *OBS) Start() error {
 	o.mu.Lock()
@@ -172,20 +135,11 @@ func (o *OBS) Start() error {
 		}
 		o.watched = true
 	}
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		var out string
-		out, err = o.run()
-		if err == nil {
-			return nil
-		}
+	if err := o.launch(); err != nil {
 		_ = o.stopLocked()
-		if !strings.Contains(out, "display") {
-			return err
-		}
-		o.Display = freeDisplay()
+		return fmt.Errorf("%w (root %s, display %s, port %d)", err, o.Root, o.Display, o.Port)
 	}
-	return err
+	return nil
 }
 
 // Stop stops OBS and its Xvfb. Stopping a stopped OBS does nothing.
@@ -202,7 +156,7 @@ func (o *OBS) Kill() error {
 	return o.end("obs.pid", syscall.SIGKILL)
 }
 
-// stopLocked does what "start-obs.sh stop" does, faster: OBS 29 has no
+// stopLocked stops OBS, then its Xvfb. OBS 29 has no
 // graceful quit (SIGTERM takes seconds), so it is killed; Xvfb gets SIGTERM
 // so that it removes its lock file. A process that is gone but not yet
 // reaped (a zombie: PID 1 of some containers reaps late) counts as gone.
@@ -267,21 +221,6 @@ func alive(pid int) bool {
 	return state != 'Z' && state != 'X'
 }
 
-// watchdog starts a detached shell that runs "start-obs.sh stop" for this
-// OBS once the test process has exited.
-func (o *OBS) watchdog() error {
-	cmd := exec.Command("bash", "-c",
-		`while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec bash "$2" stop`,
-		"obstest-watchdog", strconv.Itoa(os.Getpid()), o.script)
-	cmd.Env = o.env()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("obstest: starting the watchdog: %w", err)
-	}
-	go func() { _ = cmd.Wait() }() // reap it if it ever ends before us
-	return nil
-}
-
 // RecordingsDir is where OBS writes recordings.
 func (o *OBS) RecordingsDir() string { return filepath.Join(o.Root, "recordings") }
 
@@ -295,31 +234,6 @@ func (o *OBS) pid() (int, error) {
 		return 0, fmt.Errorf("obstest: bad obs.pid: %w", err)
 	}
 	return pid, nil
-}
-
-// run runs start-obs.sh with args and o's environment.
-func (o *OBS) run(args ...string) (string, error) {
-	cmd := exec.Command("bash", append([]string{o.script}, args...)...)
-	cmd.Env = o.env()
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	err := cmd.Run()
-	if err != nil {
-		return out.String(), fmt.Errorf("obstest: start-obs.sh %s (root %s, display %s, port %d): %w: %s",
-			strings.Join(args, " "), o.Root, o.Display, o.Port, err, strings.TrimSpace(out.String())+o.logTail())
-	}
-	return out.String(), nil
-}
-
-func (o *OBS) env() []string {
-	return append(os.Environ(),
-		"OBS_ROOT="+o.Root,
-		"OBS_DISPLAY="+o.Display,
-		"OBS_WS_PORT="+strconv.Itoa(o.Port),
-		"OBS_WS_PASSWORD="+o.Password,
-		"OBS_WAIT_S=60",
-	)
 }
 
 // logTail returns the end of OBS' stdout log, to explain a failed start.
@@ -342,21 +256,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// freeDisplay picks an X display number with no lock file and no socket,
-// starting at a random point so that parallel test binaries rarely meet.
-func freeDisplay() string {
-	n := 100 + rand.IntN(20000)
-	for ; ; n++ {
-		if exists(fmt.Sprintf("/tmp/.X%d-lock", n)) || exists(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) {
-			continue
-		}
-		return ":" + strconv.Itoa(n)
-	}
-}
-
-func exists(p string) bool {
-	_, err := os.Lstat(p)
-	return !errors.Is(err, os.ErrNotExist)
 }
