@@ -37,9 +37,6 @@ type TokenStore interface {
 	SaveTokens(Tokens) error           // durable when it returns
 }
 
-// ErrDeviceCodeExpired: the user did not approve the login in time.
-var ErrDeviceCodeExpired = errors.New("twitch: the login code expired before it was approved; run `starstreamer twitch login` again")
-
 // authError is the id.twitch.tv error body.
 type authError struct {
 	Status  int    `json:"status"`
@@ -85,97 +82,13 @@ func postForm(ctx context.Context, hc *http.Client, u string, form url.Values, o
 		ae.Status = resp.StatusCode
 		return ae
 	}
+	if out == nil {
+		return nil
+	}
 	return json.Unmarshal(body, out)
 }
 
 func (e *authError) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
-
-// DeviceLogin runs the OAuth Device Code Grant flow: it asks for a code,
-// prints the verification URL, the code and the scopes to out, polls the
-// token endpoint at the interval Twitch gives until the user approves (or
-// the code expires), validates the token and saves it in store.
-func DeviceLogin(ctx context.Context, cfg Config, store TokenStore, out io.Writer) error {
-	if cfg.ClientID == "" {
-		return errors.New("twitch login: client id is required (--twitch-client-id)")
-	}
-	if store == nil {
-		return errors.New("twitch login: no token store")
-	}
-	cfg = cfg.withDefaults()
-	scopes := strings.Join(Scopes, " ")
-	var dev struct {
-		DeviceCode      string `json:"device_code"`
-		ExpiresIn       int64  `json:"expires_in"`
-		Interval        int64  `json:"interval"`
-		UserCode        string `json:"user_code"`
-		VerificationURI string `json:"verification_uri"`
-	}
-	err := postForm(ctx, cfg.HTTPClient, cfg.AuthURL+"/oauth2/device",
-		url.Values{"client_id": {cfg.ClientID}, "scopes": {scopes}}, &dev)
-	if err != nil {
-		return fmt.Errorf("twitch login: request device code: %w", err)
-	}
-	fmt.Fprintf(out, "To log in, open %s\nand enter the code: %s\n\nScopes requested:\n", dev.VerificationURI, dev.UserCode)
-	for _, s := range Scopes {
-		fmt.Fprintf(out, "  %s\n", s)
-	}
-	fmt.Fprintln(out, "\nWaiting for approval…")
-
-	interval := time.Duration(dev.Interval) * time.Second
-	if cfg.DevicePollInterval > 0 {
-		interval = cfg.DevicePollInterval
-	}
-	if interval <= 0 {
-		interval = 5 * time.Second
-	}
-	var deadline <-chan time.Time
-	if dev.ExpiresIn > 0 {
-		t := time.NewTimer(time.Duration(dev.ExpiresIn) * time.Second)
-		defer t.Stop()
-		deadline = t.C
-	}
-	form := url.Values{"client_id": {cfg.ClientID}, "scopes": {scopes}, "device_code": {dev.DeviceCode},
-		"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}}
-	for {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("twitch login: %w", ctx.Err())
-		case <-deadline:
-			return ErrDeviceCodeExpired
-		case <-time.After(interval):
-		}
-		var tr tokenResponse
-		err := postForm(ctx, cfg.HTTPClient, cfg.AuthURL+"/oauth2/token", form, &tr)
-		var ae *authError
-		switch {
-		case err == nil:
-			t := tr.tokens(cfg.Now())
-			v, verr := validateToken(ctx, cfg, t.AccessToken)
-			if verr != nil {
-				return fmt.Errorf("twitch login: validate new token: %w", verr)
-			}
-			t.UserID, t.Login = v.UserID, v.Login
-			if len(v.Scopes) > 0 {
-				t.Scopes = v.Scopes
-			}
-			if err := store.SaveTokens(t); err != nil {
-				return fmt.Errorf("twitch login: save tokens: %w", err)
-			}
-			fmt.Fprintf(out, "Logged in as %s.\n", v.Login)
-			return nil
-		case errors.As(err, &ae) && ae.Message == "authorization_pending":
-			continue
-		case errors.As(err, &ae) && ae.Message == "slow_down":
-			interval += 5 * time.Second
-		case errors.As(err, &ae) && strings.Contains(strings.ToLower(ae.Message), "invalid device code"):
-			return ErrDeviceCodeExpired
-		case errors.As(err, &ae):
-			return fmt.Errorf("twitch login: %s", ae.Message)
-		default:
-			return fmt.Errorf("twitch login: poll token: %w", err)
-		}
-	}
-}
 
 type validation struct {
 	ClientID  string   `json:"client_id"`

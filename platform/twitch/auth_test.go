@@ -21,8 +21,9 @@ func TestDeviceLogin(t *testing.T) {
 		wantErr error
 	}{
 		{"approved after two pending polls", twitchtest.DeviceFlow{PendingPolls: 2, Token: newTok}, nil},
+		{"approved after a slow_down and a pending poll", twitchtest.DeviceFlow{SlowDownPolls: 1, PendingPolls: 1, Token: newTok}, nil},
 		{"expired code", twitchtest.DeviceFlow{Expire: true}, ErrDeviceCodeExpired},
-		{"denied", twitchtest.DeviceFlow{Deny: true}, errors.New("authorization_denied")},
+		{"denied", twitchtest.DeviceFlow{Deny: true}, ErrLoginDenied},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -34,9 +35,7 @@ func TestDeviceLogin(t *testing.T) {
 			switch {
 			case tt.wantErr == nil && err != nil:
 				t.Fatalf("DeviceLogin: %v", err)
-			case tt.wantErr == ErrDeviceCodeExpired && !errors.Is(err, ErrDeviceCodeExpired):
-				t.Fatalf("err = %v, want ErrDeviceCodeExpired", err)
-			case tt.wantErr != nil && (err == nil || !strings.Contains(err.Error(), tt.wantErr.Error())):
+			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
 			if tt.wantErr != nil {
@@ -51,8 +50,8 @@ func TestDeviceLogin(t *testing.T) {
 				t.Errorf("saved %v", got)
 			}
 			polls := e.srv.CallsTo("POST", "/oauth2/token")
-			if len(polls) != 3 {
-				t.Errorf("%d token polls, want 3 (2 pending + 1)", len(polls))
+			if want := tt.flow.SlowDownPolls + tt.flow.PendingPolls + 1; len(polls) != want {
+				t.Errorf("%d token polls, want %d", len(polls), want)
 			}
 			dev := e.srv.CallsTo("POST", "/oauth2/device")[0]
 			if !strings.Contains(dev.Body, "scopes="+strings.ReplaceAll(strings.Join(Scopes, "+"), ":", "%3A")) {
@@ -68,6 +67,108 @@ func TestDeviceLogin(t *testing.T) {
 				t.Error("token printed")
 			}
 		})
+	}
+}
+
+// TestDevicePollAnswers drives one device code poll by poll, as the panel's
+// login does, through every answer Twitch gives.
+func TestDevicePollAnswers(t *testing.T) {
+	newTok := twitchtest.Token{Access: "dev-access", Refresh: "dev-refresh", UserID: bot.ID, Login: bot.Login, Scopes: []string{"user:read:chat"}}
+	type step struct {
+		do   func(*twitchtest.Server) // the user's move before this poll, if any
+		want error                    // nil: the tokens
+	}
+	approve := func(s *twitchtest.Server) { s.ApproveDevice() }
+	deny := func(s *twitchtest.Server) { s.DenyDevice() }
+	expire := func(s *twitchtest.Server) { s.ExpireDevice() }
+	tests := []struct {
+		name  string
+		flow  twitchtest.DeviceFlow
+		steps []step
+	}{
+		{"pending until approved", twitchtest.DeviceFlow{Manual: true, Token: newTok},
+			[]step{{nil, ErrAuthorizationPending}, {nil, ErrAuthorizationPending}, {approve, nil}, {nil, ErrDeviceCodeExpired}}},
+		{"slow_down, then pending, then approved", twitchtest.DeviceFlow{SlowDownPolls: 1, Manual: true, Token: newTok},
+			[]step{{nil, ErrSlowDown}, {nil, ErrAuthorizationPending}, {approve, nil}}},
+		{"denied while pending", twitchtest.DeviceFlow{Manual: true, Token: newTok},
+			[]step{{nil, ErrAuthorizationPending}, {deny, ErrLoginDenied}, {nil, ErrLoginDenied}}},
+		{"expired while pending", twitchtest.DeviceFlow{Manual: true, Token: newTok},
+			[]step{{nil, ErrAuthorizationPending}, {expire, ErrDeviceCodeExpired}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, twitchtest.Options{}, nil)
+			e.srv.SetDeviceFlow(tt.flow)
+			d, err := StartDeviceLogin(context.Background(), e.cfg, []string{"user:read:chat"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.UserCode != "ABCDEFGH" || !strings.HasPrefix(d.VerificationURI, "https://www.twitch.tv/activate") || d.ExpiresAt.IsZero() {
+				t.Fatalf("device code = %+v", d)
+			}
+			if got := e.srv.DeviceScopes(); got != "user:read:chat" {
+				t.Errorf("device request asked for scopes %q", got)
+			}
+			before := d.Interval()
+			for i, st := range tt.steps {
+				if st.do != nil {
+					st.do(e.srv)
+				}
+				tok, err := d.Poll(context.Background())
+				if st.want == nil {
+					if err != nil || tok.AccessToken != "dev-access" || tok.Login != bot.Login || tok.UserID != bot.ID {
+						t.Fatalf("poll %d: %v, %v; want the tokens", i, tok, err)
+					}
+					continue
+				}
+				if !errors.Is(err, st.want) {
+					t.Fatalf("poll %d: err = %v, want %v", i, err, st.want)
+				}
+				if errors.Is(err, ErrSlowDown) && d.Interval() <= before {
+					t.Errorf("slow_down left the interval at %v", d.Interval())
+				}
+			}
+		})
+	}
+}
+
+func TestDeviceCodeExpiresByItsLifetime(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, nil)
+	e.srv.SetDeviceFlow(twitchtest.DeviceFlow{Manual: true, ExpiresIn: 1})
+	now := time.Now()
+	e.cfg.Now = func() time.Time { return now }
+	d, err := StartDeviceLogin(context.Background(), e.cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Poll(context.Background()); !errors.Is(err, ErrAuthorizationPending) {
+		t.Fatalf("first poll: %v", err)
+	}
+	now = now.Add(2 * time.Second)
+	if _, err := d.Wait(context.Background()); !errors.Is(err, ErrDeviceCodeExpired) {
+		t.Fatalf("Wait after the lifetime: %v, want ErrDeviceCodeExpired", err)
+	}
+}
+
+func TestStartDeviceLoginRefusedNamesTheClientType(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, nil)
+	e.srv.FailNext("POST", "/oauth2/device", twitchtest.Response{Status: 400, Body: `{"status":400,"message":"invalid client"}`})
+	_, err := StartDeviceLogin(context.Background(), e.cfg, nil)
+	if err == nil || !strings.Contains(err.Error(), "invalid client") || !strings.Contains(err.Error(), "Public") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, nil)
+	if err := Revoke(context.Background(), e.cfg, "tok-bot"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := validateToken(context.Background(), e.cfg.withDefaults(), "tok-bot"); !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("token still valid after Revoke: %v", err)
+	}
+	if err := Revoke(context.Background(), e.cfg, "tok-bot"); err != nil {
+		t.Errorf("revoking a dead token: %v", err)
 	}
 }
 

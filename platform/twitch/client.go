@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,17 +36,47 @@ var (
 	ErrMessageDropped = errors.New("twitch: chat message dropped")
 )
 
-// Scopes are exactly the OAuth scopes the subscribed events and the Helix
-// actions need; `twitch login` requests and lists them.
-var Scopes = []string{
+// EventScopes are the OAuth scopes the subscribed events need (every
+// module may listen to every event, so they are always asked for).
+var EventScopes = []string{
 	"user:read:chat",             // channel.chat.message
-	"user:write:chat",            // Send Chat Message (send_message, reply)
 	"moderator:read:followers",   // channel.follow v2
 	"channel:read:subscriptions", // channel.subscribe, .subscription.gift, .subscription.message
 	"bits:read",                  // channel.cheer
 	"channel:read:redemptions",   // channel.channel_points_custom_reward_redemption.add
 	"channel:read:hype_train",    // channel.hype_train.begin/progress/end
-	"clips:edit",                 // Create Clip
+}
+
+// PermissionScopes are the scopes the Helix actions behind a module
+// permission need. A permission no Helix call serves has no entry.
+var PermissionScopes = map[string][]string{
+	"twitch.chat":  {"user:write:chat"}, // Send Chat Message (send_message, reply)
+	"twitch.clips": {"clips:edit"},      // Create Clip
+}
+
+// Scopes are exactly the OAuth scopes the subscribed events and every Helix
+// action need; `twitch login` requests and lists them.
+var Scopes = ScopesFor([]string{"twitch.chat", "twitch.clips"})
+
+// ScopesFor is EventScopes plus the scopes of perms (module permissions),
+// without repeats, in a stable order.
+func ScopesFor(perms []string) []string {
+	out := append([]string(nil), EventScopes...)
+	seen := map[string]bool{}
+	for _, s := range out {
+		seen[s] = true
+	}
+	var extra []string
+	for _, p := range perms {
+		for _, s := range PermissionScopes[p] {
+			if !seen[s] {
+				seen[s] = true
+				extra = append(extra, s)
+			}
+		}
+	}
+	sort.Strings(extra)
+	return append(out, extra...)
 }
 
 // Config says where Twitch is and how the client behaves. Zero values get
@@ -228,6 +259,28 @@ func New(cfg Config, store TokenStore, emit Emit) (*Client, error) {
 	}
 	c.queue = newChatQueue(c)
 	return c, nil
+}
+
+// Info is what the client knows of its login, for display: no secrets.
+type Info struct {
+	BotLogin  string    // the token's user, "" until Run validated the token
+	Channel   string    // the broadcaster login
+	Scopes    []string  // the scopes granted to the token, as Twitch reported them
+	ExpiresAt time.Time // the access token's expiry (zero: unknown)
+	Ready     bool      // Run has resolved the identity and is running
+	Connected bool      // the EventSub session is up
+}
+
+// Info reports the client's login and connection state.
+func (c *Client) Info() Info {
+	id := c.ident()
+	t := c.tokens()
+	scopes := id.scopes
+	if len(scopes) == 0 {
+		scopes = t.Scopes
+	}
+	return Info{BotLogin: strings.ToLower(id.botLogin), Channel: c.cfg.Channel, Scopes: append([]string(nil), scopes...),
+		ExpiresAt: t.ExpiresAt, Ready: c.ready.Load(), Connected: c.connected.Load()}
 }
 
 // Connected reports whether the EventSub session is up (welcomed).

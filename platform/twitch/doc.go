@@ -7,13 +7,18 @@
 // There are a few central types: Config (where Twitch is, every knob with a
 // default), Client (one connection: Run keeps it alive, the methods act on
 // Helix) and TokenStore (where the token pair lives; main backs it with
-// bbolt). DeviceLogin is the `starstreamer twitch login` flow.
+// bbolt). StartDeviceLogin begins a device-code login without waiting
+// (DeviceCode: Poll or Wait for the approval); DeviceLogin is the
+// `starstreamer twitch login` flow built on it; Revoke ends a login.
+// ScopesFor says which scopes a set of module permissions needs.
 //
 // # Reading the source
 //
 //   - client.go: Config, New, Run and the identity (bot and broadcaster ids).
-//   - auth.go: DeviceLogin, validate, refresh (persisted before use), the
-//     hourly validation loop.
+//   - device.go: the device-code login (Public client: no secret, no
+//     redirect), its poll answers, DeviceLogin, Revoke.
+//   - auth.go: validate, refresh (persisted before use), the hourly
+//     validation loop.
 //   - eventsub.go: one session from dial to end — welcome, subscriptions,
 //     keepalive watchdog, session_reconnect hand-over, close codes.
 //   - events.go: the subscriptions created and the mapping of each

@@ -26,13 +26,15 @@
 // Endpoints: /ws (WebSocket), /eventsub/subscriptions and
 // /helix/eventsub/subscriptions (POST, GET, DELETE), /helix/users,
 // /helix/streams, /helix/chat/messages, /helix/clips (POST and GET),
-// /oauth2/device, /oauth2/token, /oauth2/validate.
+// /oauth2/device, /oauth2/token, /oauth2/validate, /oauth2/revoke.
 //
 // Scripting: FailNext and RateLimitNext (a 429 with Ratelimit-Reset) answer
 // the next matching request; RevokeToken makes a token answer 401 (its
 // refresh token still works, once); RefuseSubscription refuses one type;
 // DropNextChat answers is_sent=false; SetClipDelay delays clips; SetStream
-// marks a channel live; SetDeviceFlow scripts `twitch login`.
+// marks a channel live; SetDeviceFlow scripts a device-code login
+// (slow_down, authorization_pending, denied, expired, approved), and
+// ApproveDevice, DenyDevice and ExpireDevice play the user of a Manual flow.
 // Session: SendKeepalive, SendChatMessage, Notify, SendEnvelope, SendFile, Resend (same
 // message_id again), Reconnect (session_reconnect; the new session keeps
 // the subscriptions), Revoke, StopKeepalives, Close(4000–4007).

@@ -97,15 +97,32 @@ type Stream struct {
 	StartedAt                   time.Time
 }
 
-// DeviceFlow scripts the next device-code login.
+// DeviceFlow scripts the next device-code login. The token endpoint answers
+// each poll of the device code, in this order of precedence: "invalid device
+// code" once the code expired (Expire, ExpiresIn elapsed, or ExpireDevice),
+// "authorization_denied" once denied (Deny or DenyDevice), "slow_down" for the
+// first SlowDownPolls polls, "authorization_pending" for the next
+// PendingPolls polls (and, with Manual, until ApproveDevice), then the Token
+// once; later polls of the same code answer "invalid device code". Every
+// answer is a 400 {"status": 400, "message": ...}, as Twitch's id service
+// answers, except the token (200).
 type DeviceFlow struct {
+	// SlowDownPolls is how many of the first token polls answer slow_down
+	// (the client polled too fast and must add 5 s to its interval).
+	SlowDownPolls int
 	// PendingPolls is how many token polls answer authorization_pending
 	// before the Token is issued.
 	PendingPolls int
+	// Manual keeps answering authorization_pending until ApproveDevice,
+	// DenyDevice or ExpireDevice is called (a test playing the user).
+	Manual bool
 	// Expire makes every poll answer "invalid device code" (the code expired).
 	Expire bool
 	// Deny makes every poll answer "authorization_denied".
 	Deny bool
+	// ExpiresIn is the code's lifetime in seconds, as announced by the device
+	// endpoint and enforced by the token endpoint. Zero means 1800.
+	ExpiresIn int
 	// Token is issued once the user "approved".
 	Token Token
 }
@@ -132,11 +149,14 @@ type clip struct {
 }
 
 type deviceState struct {
-	flow     DeviceFlow
-	code     string
-	polls    int
-	issued   bool
-	userCode string
+	flow      DeviceFlow
+	code      string
+	polls     int
+	issued    bool
+	approved  bool
+	userCode  string
+	expiresAt time.Time
+	scopes    string // as asked for by the device request
 }
 
 // Server is an in-process fake of Twitch's EventSub WebSocket, Helix and
@@ -207,6 +227,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("/oauth2/device", s.record(s.handleDevice))
 	mux.HandleFunc("/oauth2/token", s.record(s.handleToken))
 	mux.HandleFunc("/oauth2/validate", s.record(s.handleValidate))
+	mux.HandleFunc("/oauth2/revoke", s.record(s.handleRevoke))
 	s.hs = httptest.NewServer(mux)
 	return s
 }
@@ -291,6 +312,37 @@ func (s *Server) SetDeviceFlow(f DeviceFlow) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.device = &deviceState{flow: f}
+}
+
+// ApproveDevice plays the user approving the pending device code (a Manual
+// flow): the next poll gets the flow's Token.
+func (s *Server) ApproveDevice() { s.setDevice(func(d *deviceState) { d.approved = true }) }
+
+// DenyDevice plays the user declining the pending device code.
+func (s *Server) DenyDevice() { s.setDevice(func(d *deviceState) { d.flow.Deny = true }) }
+
+// ExpireDevice makes the pending device code expire now.
+func (s *Server) ExpireDevice() { s.setDevice(func(d *deviceState) { d.flow.Expire = true }) }
+
+// DeviceScopes is the scopes parameter of the last device request ("" when
+// none was made), space-separated as sent.
+func (s *Server) DeviceScopes() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.device == nil {
+		return ""
+	}
+	return s.device.scopes
+}
+
+func (s *Server) setDevice(f func(*deviceState)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.device == nil {
+		s.device = &deviceState{}
+	}
+	f(s.device)
+	s.notifyLocked()
 }
 
 // FailNext makes the next request with this method and path (for example
@@ -814,10 +866,17 @@ func (s *Server) handleDevice(w http.ResponseWriter, r *http.Request) {
 	d.userCode = "ABCDEFGH"
 	d.polls = 0
 	d.issued = false
+	d.scopes = r.PostForm.Get("scopes")
+	life := d.flow.ExpiresIn
+	if life <= 0 {
+		life = 1800
+	}
+	d.expiresAt = time.Now().Add(time.Duration(life) * time.Second)
+	code, userCode := d.code, d.userCode
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"device_code": d.code, "expires_in": 1800,
-		"interval": s.opts.DeviceInterval, "user_code": d.userCode,
-		"verification_uri": "https://www.twitch.tv/activate?public=true&device-code=" + d.userCode})
+	writeJSON(w, http.StatusOK, map[string]any{"device_code": code, "expires_in": life,
+		"interval": s.opts.DeviceInterval, "user_code": userCode,
+		"verification_uri": "https://www.twitch.tv/activate?public=true&device-code=" + userCode})
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
@@ -834,25 +893,31 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	case "urn:ietf:params:oauth:grant-type:device_code":
 		s.mu.Lock()
 		d := s.device
-		if d == nil || d.code != f.Get("device_code") || d.flow.Expire || d.issued {
+		deviceErr := func(msg string) {
 			s.mu.Unlock()
-			writeJSON(w, http.StatusBadRequest, map[string]any{"status": 400, "message": "invalid device code"})
+			writeJSON(w, http.StatusBadRequest, map[string]any{"status": 400, "message": msg})
+		}
+		switch {
+		case d == nil || d.code != f.Get("device_code") || d.flow.Expire || d.issued || time.Now().After(d.expiresAt):
+			deviceErr("invalid device code")
+			return
+		case d.flow.Deny:
+			deviceErr("authorization_denied")
 			return
 		}
-		if d.flow.Deny {
-			s.mu.Unlock()
-			writeJSON(w, http.StatusBadRequest, map[string]any{"status": 400, "message": "authorization_denied"})
+		d.polls++
+		switch {
+		case d.polls <= d.flow.SlowDownPolls:
+			deviceErr("slow_down")
 			return
-		}
-		if d.polls < d.flow.PendingPolls {
-			d.polls++
-			s.mu.Unlock()
-			writeJSON(w, http.StatusBadRequest, map[string]any{"status": 400, "message": "authorization_pending"})
+		case d.polls <= d.flow.SlowDownPolls+d.flow.PendingPolls, d.flow.Manual && !d.approved:
+			deviceErr("authorization_pending")
 			return
 		}
 		d.issued = true
 		t := d.flow.Token
 		s.addTokenLocked(t)
+		s.notifyLocked()
 		s.mu.Unlock()
 		s.writeToken(w, t)
 	case "refresh_token":
@@ -882,6 +947,32 @@ func (s *Server) writeToken(w http.ResponseWriter, t Token) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": t.Access, "refresh_token": t.Refresh,
 		"expires_in": exp, "scope": t.Scopes, "token_type": "bearer"})
+}
+
+// handleRevoke is POST /oauth2/revoke (client_id, token): the access token
+// and its refresh token stop working. An unknown token is a 400 "Invalid
+// token", as on Twitch.
+func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("client_id") == "" {
+		writeError(w, http.StatusBadRequest, "missing client_id")
+		return
+	}
+	access := r.PostForm.Get("token")
+	s.mu.Lock()
+	t := s.tokens[access]
+	if t == nil || t.revoked {
+		s.mu.Unlock()
+		writeJSON(w, http.StatusBadRequest, map[string]any{"status": 400, "message": "Invalid token"})
+		return
+	}
+	t.revoked = true
+	for ref, acc := range s.refreshes {
+		if acc == access {
+			delete(s.refreshes, ref)
+		}
+	}
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
 }
 
 func (s *Server) handleValidate(w http.ResponseWriter, r *http.Request) {
