@@ -26,7 +26,7 @@ on_event("twitch.chat.message", function(event)
 end)`
 
 func chatEvent(i int) *engine.Event {
-	return &engine.Event{Type: "twitch.chat.message", Source: "bench", Data: map[string]any{
+	return &engine.Event{Type: "twitch.chat.message", Source: engine.SourceTwitch, Data: map[string]any{
 		"user": map[string]any{
 			"id": "1001", "username": "viewer", "display_name": "Viewer",
 			"badges":      []any{map[string]any{"set_id": "subscriber", "id": "12"}},

@@ -29,6 +29,13 @@
 // values become the binding's results. ctx ends when the invocation is killed or
 // the module stops. platformCall wraps this for twitch.* and obs.* calls.
 //
+// A binding that acts outside the VM (sends, stores, emits, calls another
+// module, reaches the network) first calls in.acts(L, "name"): the top level
+// of a script may not act (nor wait), so loading a module, to inspect a pasted
+// script or to read one that awaits approval, has no effect outside it. Only
+// init(), handlers, timers and exports act, and init() runs only once the
+// module may go live. The trust model is written down in docs/trust.md.
+//
 // # Caveats
 //
 //   - An LState is owned by one goroutine; nothing else may touch it or any

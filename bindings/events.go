@@ -14,7 +14,7 @@ var eventDocs = []Doc{
 	{Name: "on_event", Syntax: "on_event(types, [opts,] fn) -> handle", Context: "load, handler",
 		Summary: "Calls fn(event[, cmd]) for every event whose type matches types: one type, a glob such as \"twitch.*\", or a list. opts: priority (higher starts first), filter (a function or filter.*), trigger (trigger.command(...))."},
 	{Name: "off", Syntax: "off(handle)", Context: "load, handler", Summary: "Removes a handler registered with on_event or command."},
-	{Name: "emit", Syntax: "emit(type, data)", Context: "load, handler", Summary: "Fires a custom event on the bus; data (a table) is copied. A module may emit 5,000 events a second (bursts of 10,000); past that emit raises an error."},
+	{Name: "emit", Syntax: "emit(type, data)", Context: "handler", Summary: "Fires a custom event on the bus; data (a table) is copied and the event's source is \"module:NAME\". The twitch.*, obs.* and engine.* types belong to their platforms and the engine and are refused; user levels in a module's events are not believed by commands and filters. A module may emit 5,000 events a second (bursts of 10,000); past that emit raises an error."},
 	{Name: "command", Syntax: "command(name, [opts,] fn) -> handle", Context: "load, handler",
 		Summary: "Answers a chat command: on_event(\"twitch.chat.message\", {trigger = trigger.command(name, opts)}, fn). fn(event, cmd) gets cmd = {name, args, rest}."},
 	{Name: "trigger.command", Syntax: "trigger.command(name, opts) -> trigger", Context: "load, handler",
@@ -235,6 +235,11 @@ func (in *instance) luaEmit(L *lua.LState) int {
 	if err := engine.ValidateType(typ); err != nil {
 		L.ArgError(1, err.Error())
 	}
+	if owner := engine.TypeOwner(typ); owner != "" {
+		L.RaiseError("emit %q: %s.* events come only from %s, a module may not emit them; emit a type of its own such as %q",
+			typ, owner, ownerWords[owner], in.name+"."+typ[len(owner)+1:])
+	}
+	in.acts(L, "emit")
 	if !in.emits.Allow() {
 		L.RaiseError("emit: this module emits more than %v events a second (a loop, or a handler that emits its own event type?)", in.rt.cfg.EmitRate)
 	}
@@ -253,10 +258,16 @@ func (in *instance) luaEmit(L *lua.LState) int {
 	if data == nil {
 		data = map[string]any{}
 	}
-	if err := in.rt.cfg.Bus.Emit(&engine.Event{Type: typ, Data: data, Source: "module:" + in.name}); err != nil {
+	if err := in.rt.cfg.Bus.Emit(&engine.Event{Type: typ, Data: data, Source: engine.SourceModulePrefix + in.name}); err != nil {
 		L.RaiseError("emit: %v", err)
 	}
 	return 0
+}
+
+var ownerWords = map[string]string{
+	engine.SourceTwitch: "Twitch (or the streamer's test events from the panel and the API)",
+	engine.SourceOBS:    "OBS (or the streamer's test events from the panel and the API)",
+	engine.SourceEngine: "the engine",
 }
 
 // command(name, [opts,] fn)
@@ -384,8 +395,13 @@ func eventUser(e *engine.Event) map[string]any {
 
 // userLevel is the highest level the event's user has. The levels are ordered
 // everyone < subscriber < vip < moderator < broadcaster; a moderator passes a
-// "subscriber" check.
+// "subscriber" check. Only events from a source that vouches for its users
+// (engine.VouchesForUsers: Twitch, the panel, the API, tests) may claim a level;
+// a module's event is "everyone" whatever its data says.
 func userLevel(e *engine.Event) int {
+	if !engine.VouchesForUsers(e.Source) {
+		return levelEveryone
+	}
 	u := eventUser(e)
 	if u == nil {
 		return levelEveryone

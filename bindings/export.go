@@ -35,6 +35,7 @@ func (in *instance) installExport(L *lua.LState) {
 		return 0
 	}))
 	L.SetGlobal("call", L.NewFunction(func(L *lua.LState) int {
+		in.acts(L, "call")
 		in.need(L, "call", "call")
 		target := L.CheckString(1)
 		args := make([]any, 0, L.GetTop()-1)

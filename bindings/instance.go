@@ -60,6 +60,7 @@ type instance struct {
 	stopping  bool
 	exiting   bool
 	corrupted bool
+	loading   bool // the top level is running: nothing may act outside the VM or wait (see acts)
 
 	// counters read by Status from other goroutines
 	stMu        sync.Mutex
@@ -436,8 +437,8 @@ func (in *instance) recordError(inv *invocation, err error) {
 // ends early (killed, module stopping), and start must then give up promptly.
 //
 // A binding calls it as its last statement:  return in.yieldFor(L, "sleep", ...)
-// It raises a Lua error instead of yielding where a yield cannot work: at load
-// time, inside a coroutine the script made itself, or under a Go function that
+// It raises a Lua error instead of yielding where a yield cannot work or is not
+// allowed: at load time (the top level), inside a coroutine the script made itself, or under a Go function that
 // called back into Lua (table.sort comparators, gsub callbacks, metamethods,
 // iterators). pcall and try are yield-transparent and fine.
 func (in *instance) yieldFor(L *lua.LState, what string, start func(ctx context.Context, resume func(produce func() []lua.LValue))) int {
@@ -556,9 +557,17 @@ func yieldable() bool {
 
 // ---- lifecycle (engine.Instance) ----
 
-// runTopLevel runs the compiled chunk as an invocation and waits for it.
+// runTopLevel runs the compiled chunk as an invocation and waits for it. While
+// it runs, in.loading holds: waiting bindings refuse (the invocation may not
+// wait) and so do the bindings that act outside the VM (acts). Loading a module
+// therefore has no effect outside it, whoever wrote it (engine.Loader).
 func (in *instance) runTopLevel(ctx context.Context, proto *lua.FunctionProto) error {
-	return in.runAndWait(ctx, "top level", func() *lua.LFunction { return in.L.NewFunctionFromProto(proto) })
+	err := in.runAndWait(ctx, "top level", func() *lua.LFunction {
+		in.loading = true
+		return in.L.NewFunctionFromProto(proto)
+	})
+	_ = in.do(context.Background(), func() { in.loading = false })
+	return err
 }
 
 // runAndWait runs fn() as an invocation on the owner goroutine and waits for it
@@ -572,7 +581,7 @@ func (in *instance) runAndWait(ctx context.Context, what string, fn func() *lua.
 			result <- nil
 			return
 		}
-		inv = &invocation{what: what, mayWait: true, onDone: func(_ []lua.LValue, err error) { result <- err }}
+		inv = &invocation{what: what, mayWait: !in.loading, onDone: func(_ []lua.LValue, err error) { result <- err }}
 		in.spawn(f, nil, inv)
 	})
 	if err != nil {

@@ -126,6 +126,19 @@ func kindName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
+// acts raises a Lua error when the top level (in.loading) tries to act outside
+// the VM. The load-time rule: the top level declares the module, registers what
+// it offers (handlers, commands, timers, exports), reads its config and may log;
+// it sends nothing to chat or OBS, touches no store, calls and emits nothing
+// and waits for nothing. A script can so be loaded to be inspected, or while it
+// awaits approval, without any effect; init() runs only once the module may go
+// live (approved) and may act.
+func (in *instance) acts(L *lua.LState, what string) {
+	if in.loading {
+		L.RaiseError("%s cannot be used in top-level code: loading a module has no effect outside it; call it from init(), a handler or a timer", what)
+	}
+}
+
 // need raises a Lua error unless the module declared permission perm.
 func (in *instance) need(L *lua.LState, perm, what string) {
 	if !slices.Contains(in.info.Permissions, perm) {

@@ -68,8 +68,8 @@ func TestHostileScriptsAreContained(t *testing.T) {
 				c.EmitBurst = 500 // reached well inside the CPU budget, even under -race
 			})
 			if tc.name == "sleep at top level is refused" {
-				// waiting at load time is allowed: the top level runs as a coroutine
-				if st := te.module("hostile"); st.Status != "running" {
+				// the top level may not wait (nor act): the load fails, naming why
+				if st := te.module("hostile"); st.Status != "failed" || !strings.Contains(st.LastError, "sleep cannot wait here (top level)") {
 					t.Fatalf("status %s: %s", st.Status, st.LastError)
 				}
 				return

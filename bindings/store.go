@@ -10,12 +10,12 @@ import (
 )
 
 var storeDocs = []Doc{
-	{Name: "store.get", Syntax: "store.get(key) -> value | nil", Context: "load, handler", Permission: "store", Summary: "Reads a value of this module's own space (nil when absent). Values are JSON: nil, booleans, numbers, strings, tables."},
-	{Name: "store.set", Syntax: "store.set(key, value)", Context: "load, handler", Permission: "store", Summary: "Writes a value; durable when it returns. set(key, nil) deletes."},
-	{Name: "store.incr", Syntax: "store.incr(key [, n]) -> new", Context: "load, handler", Permission: "store", Summary: "Adds the integer n (default 1) to the integer under key (absent counts as 0), atomically."},
-	{Name: "store.delete", Syntax: "store.delete(key)", Context: "load, handler", Permission: "store", Summary: "Removes key."},
-	{Name: "store.keys", Syntax: "store.keys([prefix [, limit]]) -> {key, ...}", Context: "load, handler", Permission: "store", Summary: "Lists keys with the prefix, in byte order (at most limit, default 1000)."},
-	{Name: "store.update", Syntax: "store.update(function(tx) ... end) -> true, ... | nil, err", Context: "load, handler", Permission: "store",
+	{Name: "store.get", Syntax: "store.get(key) -> value | nil", Context: "handler", Permission: "store", Summary: "Reads a value of this module's own space (nil when absent). Values are JSON: nil, booleans, numbers, strings, tables."},
+	{Name: "store.set", Syntax: "store.set(key, value)", Context: "handler", Permission: "store", Summary: "Writes a value; durable when it returns. set(key, nil) deletes."},
+	{Name: "store.incr", Syntax: "store.incr(key [, n]) -> new", Context: "handler", Permission: "store", Summary: "Adds the integer n (default 1) to the integer under key (absent counts as 0), atomically."},
+	{Name: "store.delete", Syntax: "store.delete(key)", Context: "handler", Permission: "store", Summary: "Removes key."},
+	{Name: "store.keys", Syntax: "store.keys([prefix [, limit]]) -> {key, ...}", Context: "handler", Permission: "store", Summary: "Lists keys with the prefix, in byte order (at most limit, default 1000)."},
+	{Name: "store.update", Syntax: "store.update(function(tx) ... end) -> true, ... | nil, err", Context: "handler", Permission: "store",
 		Summary: "Runs fn in one transaction: tx.get, tx.set, tx.incr, tx.delete, tx.keys. All writes commit together when fn returns, or none when it raises an error (then update returns nil, err). fn cannot wait."},
 }
 
@@ -27,7 +27,7 @@ func (in *instance) installStore(L *lua.LState) {
 		}
 		return in.rt.cfg.Store
 	}
-	guard := func(L *lua.LState, what string) { in.need(L, "store", what) }
+	guard := func(L *lua.LState, what string) { in.acts(L, what); in.need(L, "store", what) }
 	t.RawSetString("get", L.NewFunction(func(L *lua.LState) int {
 		guard(L, "store.get")
 		raw, err := st().Get(in.name, L.CheckString(1))

@@ -88,6 +88,7 @@ func (rt *Runtime) twitch() Twitch {
 // own goroutine with the module's name in the context and a time limit, then
 // turn its result into Lua values on the owner goroutine (nil, err on failure).
 func (in *instance) platformCall(L *lua.LState, what string, call func(ctx context.Context) (func() []lua.LValue, error)) int {
+	in.acts(L, what)
 	return in.yieldFor(L, what, func(ctx context.Context, resume func(func() []lua.LValue)) {
 		go func() {
 			cctx, cancel := context.WithTimeout(withModule(ctx, in.name), 30*time.Second)

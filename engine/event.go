@@ -24,6 +24,47 @@ type Event struct {
 	emitted time.Time // monotonic instant of Bus.Emit, for dispatch latency
 }
 
+// Event sources. Source says who put an event on the bus; it is set by that
+// code (the Twitch and OBS clients, the registry, the web API, the Lua emit
+// binding), never read from the event's own data.
+const (
+	SourceEngine = "engine" // the engine itself: engine.* events
+	SourceTwitch = "twitch" // the Twitch client (EventSub)
+	SourceOBS    = "obs"    // the OBS client
+	SourceAPI    = "api"    // POST /api/events with the API token (the streamer's tools: a Stream Deck, curl)
+	SourcePanel  = "panel"  // the web panel: test events and the chat console
+	SourceTest   = "test"   // script tests and test harnesses
+	// SourceModulePrefix + NAME is the source of an event module NAME emitted.
+	SourceModulePrefix = "module:"
+)
+
+// TypeOwner returns the source that owns event type t ("twitch", "obs" or
+// "engine" for twitch.*, obs.* and engine.*), or "" for a type any module may
+// emit. A module's emit of an owned type is refused: no module speaks for a
+// platform or for the engine. (The API and the panel may fire twitch.* and
+// obs.* test events; they are marked with their own source.)
+func TypeOwner(t string) string {
+	for _, owner := range []string{SourceTwitch, SourceOBS, SourceEngine} {
+		if len(t) > len(owner) && t[len(owner)] == '.' && t[:len(owner)] == owner {
+			return owner
+		}
+	}
+	return ""
+}
+
+// VouchesForUsers reports whether events from source are believed when their
+// data says who the user is and what they are (broadcaster, moderator, vip,
+// subscriber): the platform itself, the streamer through the panel or the API
+// token, and tests. A module's events are not: their user levels count as
+// "everyone", so a module cannot pass a spoofed broadcaster to a command.
+func VouchesForUsers(source string) bool {
+	switch source {
+	case SourceTwitch, SourcePanel, SourceAPI, SourceTest:
+		return true
+	}
+	return false
+}
+
 // EmittedAt is the instant the bus accepted the event (monotonic clock).
 func (e *Event) EmittedAt() time.Time { return e.emitted }
 

@@ -9,17 +9,25 @@ import (
 // with one sandboxed Lua VM per instance. The engine never imports Lua.
 type Loader interface {
 	// Load compiles src in a fresh VM and runs its top level, which declares the
-	// module (module{...}) and registers handlers, commands and exports. Nothing
-	// goes live: subscriptions stay pending until Start. A failed Load leaves
-	// nothing behind.
+	// module (module{...}) and registers handlers, commands, timers and exports.
+	// Load has no effect outside the VM, whoever wrote the script: the bindings
+	// that act (chat, OBS, the store, emit, call) and those that wait refuse at
+	// the top level, and nothing registered goes live (subscriptions stay
+	// pending and timers unarmed until Start). So Load is also how a pasted
+	// script is inspected and how a module awaiting approval is read. A failed
+	// Load leaves nothing behind.
 	Load(ctx context.Context, src Source, reg *Registry) (Instance, error)
 }
 
 // Instance is one loaded version of a module. Its lifecycle, driven by the
 // Registry:
 //
-//  1. Load (Loader.Load): fresh VM, top level runs; no side effect outside the VM.
-//  2. Init: init() runs; it may register more handlers, timers and exports.
+//  1. Load (Loader.Load): fresh VM, top level runs; no effect outside the VM.
+//  2. Init: init() runs, only once the module may go live (its permissions are
+//     approved when it needs approval, its dependencies run). It may act: chat,
+//     emit, use the store, call other modules; it may register more handlers,
+//     timers and exports. An error in init() fails the load; the previous
+//     version keeps running.
 //  3. Start: the Registry has swapped the bus subscriptions (Bus.Replace with
 //     Subscriptions()); Start arms timers and makes later on_event calls
 //     subscribe directly.

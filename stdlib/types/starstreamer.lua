@@ -80,9 +80,9 @@ function on_event(types, opts, fn) end
 ---@param handle Handle
 function off(handle) end
 
----Fires a custom event on the bus; data (a table) is copied. A module may emit 5,000 events a second (bursts of 10,000); past that emit raises an error.
+---Fires a custom event on the bus; data (a table) is copied and the event's source is "module:NAME". The twitch.*, obs.* and engine.* types belong to their platforms and the engine and are refused; user levels in a module's events are not believed by commands and filters. A module may emit 5,000 events a second (bursts of 10,000); past that emit raises an error.
 ---
----Context: load, handler
+---Context: handler
 ---@param type string
 ---@param data table
 function emit(type, data) end
@@ -197,21 +197,21 @@ function every(seconds, fn) end
 
 ---Reads a value of this module's own space (nil when absent). Values are JSON: nil, booleans, numbers, strings, tables.
 ---
----Context: load, handler · permission: store
+---Context: handler · permission: store
 ---@param key string
 ---@return any
 function store.get(key) end
 
 ---Writes a value; durable when it returns. set(key, nil) deletes.
 ---
----Context: load, handler · permission: store
+---Context: handler · permission: store
 ---@param key string
 ---@param value any
 function store.set(key, value) end
 
 ---Adds the integer n (default 1) to the integer under key (absent counts as 0), atomically.
 ---
----Context: load, handler · permission: store
+---Context: handler · permission: store
 ---@param key string
 ---@param n? integer
 ---@return any
@@ -219,13 +219,13 @@ function store.incr(key, n) end
 
 ---Removes key.
 ---
----Context: load, handler · permission: store
+---Context: handler · permission: store
 ---@param key string
 function store.delete(key) end
 
 ---Lists keys with the prefix, in byte order (at most limit, default 1000).
 ---
----Context: load, handler · permission: store
+---Context: handler · permission: store
 ---@param prefix? string
 ---@param limit? integer
 ---@return table
@@ -233,7 +233,7 @@ function store.keys(prefix, limit) end
 
 ---Runs fn in one transaction: tx.get, tx.set, tx.incr, tx.delete, tx.keys. All writes commit together when fn returns, or none when it raises an error (then update returns nil, err). fn cannot wait.
 ---
----Context: load, handler · permission: store
+---Context: handler · permission: store
 ---@param function(tx) ... end any
 ---@return any result
 ---@return string? err
