@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/starstreamer/starstreamer/app"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -78,7 +79,7 @@ func killDuringStorm(t *testing.T, scripts, db string, viewers int, d time.Durat
 		if time.Since(start) > 15*time.Second {
 			t.Fatal("the engine process did not come up")
 		}
-		b, err := os.ReadFile(tokenFile(db))
+		b, err := os.ReadFile(app.TokenFile(db))
 		if err != nil {
 			continue
 		}

@@ -24,7 +24,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/starstreamer/starstreamer/app"
+	"github.com/starstreamer/starstreamer/engine"
+	"github.com/starstreamer/starstreamer/platform/obs"
+	"github.com/starstreamer/starstreamer/platform/twitch"
 	"github.com/starstreamer/starstreamer/scripttest"
+	"github.com/starstreamer/starstreamer/web"
 )
 
 func main() {
@@ -151,11 +156,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	switch cmd {
 	case "run":
-		err = runEngine(ctx, o, log)
+		err = app.Run(ctx, o.appConfig(log))
 	case "token":
 		err = printToken(o, stdout)
 	case "twitch login":
-		err = twitchLogin(ctx, o, stdout)
+		err = twitchLogin(ctx, o, stdout, log)
 	case "test":
 		return runScriptTests(fs.Args(), o, stdout, stderr)
 	default:
@@ -168,6 +173,57 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// appConfig is the engine's configuration from the command line.
+func (o *options) appConfig(log *slog.Logger) app.Config {
+	return app.Config{
+		Scripts: o.scripts, Data: o.data,
+		Addr: o.addr, AllowRemote: o.allowRemote,
+		ReloadDebounce: o.reloadDebounce, HandlerTimeout: o.handlerTimeout, HeapLimit: uint64(o.heapLimitMiB) << 20,
+		Twitch: twitchConfig(o, log),
+		OBS:    obs.Config{Addr: o.obsAddr, Password: o.obsPassword, Logger: log.With("platform", "obs")},
+		Logger: log,
+	}
+}
+
+func twitchConfig(o *options, log *slog.Logger) twitch.Config {
+	return twitch.Config{
+		ClientID: o.twitchClientID, Channel: o.twitchChannel, Token: o.twitchToken,
+		AuthURL: o.twitchAuthURL, APIURL: o.twitchAPIURL, EventSubURL: o.twitchWSURL, SubscriptionsURL: o.twitchSubsURL,
+		Logger: log.With("platform", "twitch"),
+	}
+}
+
+func printToken(o *options, stdout io.Writer) error {
+	store, err := engine.OpenStore(o.data)
+	if err != nil {
+		// the engine is running and holds the store: it wrote the token file
+		if b, ferr := os.ReadFile(app.TokenFile(o.data)); ferr == nil {
+			fmt.Fprint(stdout, string(b))
+			return nil
+		}
+		return err
+	}
+	defer store.Close()
+	tok, err := web.Token(store)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+func twitchLogin(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger) error {
+	if o.twitchClientID == "" {
+		return errors.New("twitch login needs --twitch-client-id (or STARSTREAMER_TWITCH_CLIENT_ID): create an application at dev.twitch.tv with the 'Public' client type and device code flow")
+	}
+	store, err := engine.OpenStore(o.data)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return twitch.DeviceLogin(ctx, twitchConfig(o, log), app.TokenStore{S: store}, stdout)
 }
 
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {

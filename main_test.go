@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/starstreamer/starstreamer/app"
 	"io"
 	"log/slog"
 	"net"
@@ -57,25 +58,6 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	})
 }
 
-func TestNonLoopbackAddressNeedsAllowRemote(t *testing.T) {
-	for _, tc := range []struct {
-		addr  string
-		allow bool
-		ok    bool
-	}{
-		{"127.0.0.1:8888", false, true},
-		{"localhost:8888", false, true},
-		{"[::1]:8888", false, true},
-		{"0.0.0.0:8888", false, false},
-		{"192.168.1.5:8888", false, false},
-		{"0.0.0.0:8888", true, true},
-	} {
-		if err := checkAddr(tc.addr, tc.allow); (err == nil) != tc.ok {
-			t.Errorf("checkAddr(%s, %v) = %v", tc.addr, tc.allow, err)
-		}
-	}
-}
-
 func freeAddr(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -112,7 +94,7 @@ func startEngine(t *testing.T, scripts map[string]string, extra ...string) *engi
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &engineUnderTest{t: t, opts: o, base: "http://" + o.addr, stopped: make(chan error, 1)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { e.stopped <- runEngine(ctx, o, log) }()
+	go func() { e.stopped <- app.Run(ctx, o.appConfig(log)) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -142,7 +124,7 @@ func (e *engineUnderTest) get(path string, v any) int {
 func (e *engineUnderTest) post(path, body string) (int, string) {
 	e.t.Helper()
 	if e.token == "" {
-		b, err := os.ReadFile(tokenFile(e.opts.data))
+		b, err := os.ReadFile(app.TokenFile(e.opts.data))
 		if err != nil {
 			e.t.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/starstreamer/starstreamer/app"
 	"io"
 	"log/slog"
 	"net"
@@ -545,7 +546,7 @@ func startOBSBenchEngine(b *testing.B, o *obstest.OBS) (base, token string) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
-	go func() { stopped <- runEngine(ctx, opts, slog.New(slog.DiscardHandler)) }()
+	go func() { stopped <- app.Run(ctx, opts.appConfig(slog.New(slog.DiscardHandler))) }()
 	b.Cleanup(func() {
 		cancel()
 		select {
@@ -559,7 +560,7 @@ func startOBSBenchEngine(b *testing.B, o *obstest.OBS) (base, token string) {
 	})
 	base = "http://" + addr
 	waitEngineReady(b, base, "obsbench")
-	tok, err := os.ReadFile(tokenFile(opts.data))
+	tok, err := os.ReadFile(app.TokenFile(opts.data))
 	if err != nil {
 		b.Fatal(err)
 	}

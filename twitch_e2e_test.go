@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/starstreamer/starstreamer/app"
 	"io"
 	stdlog "log"
 	"log/slog"
@@ -122,7 +123,7 @@ func startTwitchEngine(tb testing.TB, scripts map[string]string, fo twitchtest.O
 	log := slog.New(slog.NewTextHandler(te.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
-	go func() { stopped <- runEngine(ctx, o, log) }()
+	go func() { stopped <- app.Run(ctx, o.appConfig(log)) }()
 	tb.Cleanup(func() {
 		cancel()
 		select {

@@ -13,6 +13,26 @@ import (
 	"github.com/starstreamer/starstreamer/engine"
 )
 
+// TestCore is what the tests of this package need of an assembled engine.
+// The engine is built by the app package, which imports this one, so an
+// external test file (assemble_test.go, package bindings_test) sets Assemble.
+type TestCore struct {
+	// in
+	Dir, Data string
+	Log       *slog.Logger
+	Chat      *engine.ChatSink
+	Config    func(*Config)
+	// out
+	Runtime  *Runtime
+	Registry *engine.Registry
+	Bus      *engine.Bus
+	Store    *engine.Store
+	Close    func()
+}
+
+// Assemble builds the engine of a test (set by assemble_test.go).
+var Assemble func(TestCore) (TestCore, error)
+
 // testEngine is a whole engine core on a temporary folder and store.
 type testEngine struct {
 	t     *testing.T
@@ -36,27 +56,23 @@ func newTestEngine(t *testing.T, scripts map[string]string, opts ...func(*Config
 			t.Fatal(err)
 		}
 	}
-	st, err := engine.OpenStore(filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bus := engine.NewBus(engine.BusOptions{})
-	chat := engine.NewChatSink(100, nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.Default()
 	}
-	cfg := Config{Bus: bus, Store: st, Chat: chat, HandlerBudget: 200 * time.Millisecond, Logger: log}
-	for _, o := range opts {
-		o(&cfg)
+	chat := engine.NewChatSink(100, nil)
+	core, err := Assemble(TestCore{Dir: dir, Data: filepath.Join(t.TempDir(), "test.db"), Log: log, Chat: chat, Config: func(c *Config) {
+		c.HandlerBudget = 200 * time.Millisecond
+		for _, o := range opts {
+			o(c)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	rt := NewRuntime(cfg)
-	reg := engine.NewRegistry(engine.RegistryConfig{Dir: dir, Bus: bus, Store: st, Loader: rt, LoadTimeout: 2 * time.Second, Logger: log})
-	te := &testEngine{t: t, dir: dir, bus: bus, store: st, reg: reg, rt: rt, chat: chat}
-	t.Cleanup(func() {
-		reg.StopAll(context.Background())
-		st.Close()
-	})
+	te := &testEngine{t: t, dir: dir, bus: core.Bus, store: core.Store, reg: core.Registry, rt: core.Runtime, chat: chat}
+	reg := core.Registry
+	t.Cleanup(core.Close)
 	if _, err := reg.LoadAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}

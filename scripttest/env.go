@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/starstreamer/starstreamer/app"
 	"github.com/starstreamer/starstreamer/bindings"
 	"github.com/starstreamer/starstreamer/engine"
-	"github.com/starstreamer/starstreamer/stdlib"
 )
 
 // env is one test's engine: bus, registry and Lua runtime on a temporary
@@ -37,7 +37,7 @@ type env struct {
 // loader wraps the Lua runtime to keep each module's newest instance, whose
 // Status tells whether handlers are still running.
 type loader struct {
-	rt    *bindings.Runtime
+	rt    engine.Loader
 	mu    sync.Mutex
 	insts map[string]engine.Instance
 }
@@ -74,20 +74,34 @@ func newEnv(root string, log *slog.Logger) (*env, error) {
 	}
 	e := &env{root: root, dbDir: dbDir, store: st, clock: &clock{now: Start},
 		twitch: newFakeTwitch(), obs: &fakeOBS{scene: "Main"}, log: log}
-	e.start()
+	if err := e.start(); err != nil {
+		st.Close()
+		os.RemoveAll(dbDir)
+		return nil, err
+	}
 	return e, nil
 }
 
-// start builds the bus, runtime and registry (again after restart).
-func (e *env) start() {
-	e.bus = engine.NewBus(engine.BusOptions{Logger: e.log})
-	rt := bindings.NewRuntime(bindings.Config{
-		Bus: e.bus, Store: e.store, Logger: e.log, Twitch: e.twitch, OBS: e.obs,
-		Chat: engine.NewChatSink(200, nil), Now: e.clock.Now, Stdlib: stdlib.Source,
-		BotNames: []string{"starstreamer"},
+// start builds the bus, runtime and registry (again after restart) on the
+// test's store, with the fake platforms and clock.
+func (e *env) start() error {
+	eng, err := app.New(app.Config{
+		Scripts: e.root, Store: e.store, Logger: e.log, LoadTimeout: 5 * time.Second, NoWeb: true,
+		TwitchAPI: e.twitch, OBSAPI: e.obs, Chat: engine.NewChatSink(200, nil),
+		Runtime: func(c *bindings.Config) {
+			c.Now = e.clock.Now
+			c.BotNames = []string{"starstreamer"}
+		},
+		Loader: func(rt engine.Loader) engine.Loader {
+			e.loader = &loader{rt: rt, insts: map[string]engine.Instance{}}
+			return e.loader
+		},
 	})
-	e.loader = &loader{rt: rt, insts: map[string]engine.Instance{}}
-	e.reg = engine.NewRegistry(engine.RegistryConfig{Dir: e.root, Bus: e.bus, Store: e.store, Loader: e.loader, Logger: e.log, LoadTimeout: 5 * time.Second})
+	if err != nil {
+		return err
+	}
+	e.bus, e.reg = eng.Bus, eng.Registry
+	return nil
 }
 
 // load loads a module of the scripts folder; an error says why it failed.
@@ -112,7 +126,9 @@ func (e *env) load(name string) error {
 // process restart would.
 func (e *env) restart() error {
 	e.reg.StopAll(context.Background())
-	e.start()
+	if err := e.start(); err != nil {
+		return err
+	}
 	mods := e.modules
 	e.modules = nil
 	for _, m := range mods {

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/starstreamer/starstreamer/bindings"
 	"github.com/starstreamer/starstreamer/engine"
 )
 
@@ -39,6 +38,27 @@ on_event("twitch.follow", function(event) store.incr("follows", config.step) end
 const brokenScript = `module { name = "broken" }
 this is not lua
 `
+
+// TestCore is what the tests of this package need of an assembled engine.
+// The engine (with its Lua runtime) is built by the app package; web may not
+// import the runtime, tests included, so an external test file
+// (assemble_test.go, package web_test) sets Assemble.
+type TestCore struct {
+	// in
+	Dir, Data string
+	Log       *slog.Logger
+	Config    func(*Config)
+	// out
+	Server   *Server
+	Registry *engine.Registry
+	Bus      *engine.Bus
+	Store    *engine.Store
+	Chat     *engine.ChatSink
+	Close    func()
+}
+
+// Assemble builds the engine of a test (set by assemble_test.go).
+var Assemble func(TestCore) (TestCore, error)
 
 // testEnv is a whole engine (real Lua runtime) behind a Server.
 type testEnv struct {
@@ -72,38 +92,31 @@ func newEnv(t testing.TB, scripts map[string]string, mut ...func(*Config)) *test
 			t.Fatal(err)
 		}
 	}
-	st, err := engine.OpenStore(filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := quietLogger()
-	bus := engine.NewBus(engine.BusOptions{Logger: log})
-	chat := engine.NewChatSink(100, bus)
-	rt := bindings.NewRuntime(bindings.Config{Bus: bus, Store: st, Chat: chat, Logger: log, HandlerBudget: 500 * time.Millisecond})
-	reg := engine.NewRegistry(engine.RegistryConfig{Dir: dir, Bus: bus, Store: st, Loader: rt, Logger: log, LoadTimeout: 3 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
-	if _, err := reg.LoadAll(ctx); err != nil {
+	core, err := Assemble(TestCore{Dir: dir, Data: filepath.Join(t.TempDir(), "t.db"), Log: log, Config: func(c *Config) {
+		c.Addr = testAddr
+		c.Platforms = func() map[string]string { return map[string]string{"twitch": "offline", "obs": "connected"} }
+		for _, m := range mut {
+			m(c)
+		}
+	}})
+	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	cfg := Config{Addr: testAddr, Registry: reg, Bus: bus, Store: st, Chat: chat, Logger: log,
-		Platforms: func() map[string]string { return map[string]string{"twitch": "offline", "obs": "connected"} }}
-	for _, m := range mut {
-		m(&cfg)
-	}
-	srv, err := New(cfg)
-	if err != nil {
+	t.Cleanup(func() {
+		cancel()
+		core.Close()
+	})
+	st, reg, bus, chat, srv := core.Store, core.Registry, core.Bus, core.Chat, core.Server
+	if _, err := reg.LoadAll(ctx); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := Token(st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		reg.StopAll(context.Background())
-		st.Close()
-	})
 	var tt *testing.T
 	if x, ok := t.(*testing.T); ok {
 		tt = x

@@ -1,0 +1,414 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/starstreamer/starstreamer/bindings"
+	"github.com/starstreamer/starstreamer/engine"
+	"github.com/starstreamer/starstreamer/platform/obs"
+	"github.com/starstreamer/starstreamer/platform/twitch"
+	"github.com/starstreamer/starstreamer/stdlib"
+	"github.com/starstreamer/starstreamer/web"
+)
+
+// knownBots are chat bots filter.not_bot() skips besides our own login.
+var knownBots = []string{"nightbot", "streamelements", "streamlabs", "moobot", "fossabot", "wizebot", "soundalerts", "sery_bot"}
+
+// Config is what the engine is built from. Main fills it from the command
+// line; tests fill the fields they need (zero values are the defaults).
+type Config struct {
+	Scripts string        // the modules' folder (created if missing)
+	Data    string        // the store file (bbolt); ignored when Store is set
+	Store   *engine.Store // an already open store to use; the engine does not close it
+
+	Addr         string   // panel and API address; non-loopback needs AllowRemote
+	AllowRemote  bool     // allow a non-loopback Addr (logged as a warning)
+	AllowedHosts []string // extra host names the panel answers to
+
+	ReloadDebounce time.Duration // quiet time after a save before reloading
+	HandlerTimeout time.Duration // CPU budget of one handler invocation (0: the runtime's default)
+	HeapLimit      uint64        // bytes of Go heap before running handlers are stopped (0: default)
+	LoadTimeout    time.Duration // top level + init() of one module (0: the registry's default)
+
+	// Twitch is online when ClientID and Channel are set.
+	Twitch twitch.Config
+	// OBS is online when Addr is set.
+	OBS obs.Config
+
+	Logger *slog.Logger // nil: discard
+
+	// Seams for tests and the script test runner.
+
+	// TwitchAPI and OBSAPI replace the platform clients (fakes); no client
+	// is built for a platform whose API is given.
+	TwitchAPI bindings.Twitch
+	OBSAPI    bindings.OBS
+	// Chat is the sink of sent chat messages (default: 200 messages, each
+	// also emitted on the bus as engine.chat.sent).
+	Chat *engine.ChatSink
+	// Runtime, when set, makes last changes to the Lua runtime's config.
+	Runtime func(*bindings.Config)
+	// Loader, when set, wraps the Lua runtime as the registry's loader.
+	Loader func(engine.Loader) engine.Loader
+	// Web, when set, makes last changes to the panel's config; NoWeb builds
+	// no panel at all.
+	Web   func(*web.Config)
+	NoWeb bool
+}
+
+// Engine is StarStreamer assembled: the parts in the order they are built.
+// New builds them, Run runs them until its context ends, Close releases them.
+type Engine struct {
+	Store    *engine.Store
+	Bus      *engine.Bus
+	Chat     *engine.ChatSink
+	Runtime  *bindings.Runtime
+	Registry *engine.Registry
+	Web      *web.Server // nil with NoWeb
+
+	cfg       Config
+	log       *slog.Logger
+	ownStore  bool
+	clients   []platformClient
+	platforms map[string]func() string
+}
+
+// platformClient is a platform client Run starts; it reconnects by itself.
+type platformClient struct {
+	name string
+	run  func(context.Context) error
+}
+
+// New builds the engine: store -> bus -> platforms -> Lua runtime ->
+// registry -> web. Nothing runs yet: no module is loaded, no client
+// connects, nothing listens. The watcher is made by Run.
+func New(cfg Config) (_ *Engine, err error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{cfg: cfg, log: log, platforms: map[string]func() string{}}
+	if !cfg.NoWeb {
+		if err := checkAddr(cfg.Addr, cfg.AllowRemote, log); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(cfg.Scripts, 0o755); err != nil {
+		return nil, fmt.Errorf("scripts folder %s: %w", cfg.Scripts, err)
+	}
+	e.Store = cfg.Store
+	if e.Store == nil {
+		if e.Store, err = engine.OpenStore(cfg.Data); err != nil {
+			return nil, err
+		}
+		e.ownStore = true
+		defer func() {
+			if err != nil {
+				e.Store.Close()
+			}
+		}()
+	}
+
+	e.Bus = engine.NewBus(engine.BusOptions{Logger: log})
+	e.Chat = cfg.Chat
+	if e.Chat == nil {
+		e.Chat = engine.NewChatSink(200, e.Bus)
+	}
+
+	rc := bindings.Config{
+		Bus: e.Bus, Store: e.Store, Logger: log, Chat: e.Chat,
+		HandlerBudget: cfg.HandlerTimeout, HeapLimit: cfg.HeapLimit,
+		Twitch: cfg.TwitchAPI, OBS: cfg.OBSAPI,
+		BotNames: append([]string{}, knownBots...), Stdlib: stdlib.Source,
+	}
+	if err := e.buildTwitch(&rc); err != nil {
+		return nil, err
+	}
+	e.buildOBS(&rc)
+	if cfg.Runtime != nil {
+		cfg.Runtime(&rc)
+	}
+	e.Runtime = bindings.NewRuntime(rc)
+	var loader engine.Loader = e.Runtime
+	if cfg.Loader != nil {
+		loader = cfg.Loader(loader)
+	}
+	e.Registry = engine.NewRegistry(engine.RegistryConfig{Dir: cfg.Scripts, Bus: e.Bus, Store: e.Store, Loader: loader, Logger: log, LoadTimeout: cfg.LoadTimeout})
+
+	if !cfg.NoWeb {
+		wc := web.Config{
+			Addr: cfg.Addr, AllowRemote: cfg.AllowRemote, AllowedHosts: cfg.AllowedHosts,
+			Registry: e.Registry, Bus: e.Bus, Store: e.Store, Chat: e.Chat, Logger: log,
+			Platforms: e.platformStates,
+		}
+		if cfg.Web != nil {
+			cfg.Web(&wc)
+		}
+		if e.Web, err = web.New(wc); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// buildTwitch makes the Twitch client when it is configured (and no fake
+// replaces it) and hands it to the runtime.
+func (e *Engine) buildTwitch(rc *bindings.Config) error {
+	tc := e.cfg.Twitch
+	switch {
+	case e.cfg.TwitchAPI != nil:
+		e.platforms["twitch"] = func() string { return "connected" }
+		return nil
+	case tc.ClientID == "" || tc.Channel == "":
+		e.log.Info("Twitch is not configured (--twitch-client-id and --twitch-channel): offline, bot messages go to the panel's chat console")
+		e.platforms["twitch"] = func() string { return "offline" }
+		return nil
+	}
+	if tc.Logger == nil {
+		tc.Logger = e.log.With("platform", "twitch")
+	}
+	client, err := twitch.New(tc, TokenStore{e.Store}, e.emitFrom("twitch"))
+	if err != nil {
+		return err
+	}
+	rc.Twitch = twitchAdapter{c: client, sink: e.Chat}
+	channel := strings.ToLower(strings.TrimPrefix(tc.Channel, "#"))
+	rc.BotLogin = func() string {
+		// the broadcaster's own account chats as the bot: its login says
+		// nothing, and data.from_bot marks the bot's lines
+		if l := client.BotLogin(); l != channel {
+			return l
+		}
+		return ""
+	}
+	e.platforms["twitch"] = func() string { return connState(client.Connected()) }
+	e.clients = append(e.clients, platformClient{"twitch", client.Run})
+	return nil
+}
+
+// buildOBS makes the OBS client when it is configured (and no fake replaces it).
+func (e *Engine) buildOBS(rc *bindings.Config) {
+	oc := e.cfg.OBS
+	switch {
+	case e.cfg.OBSAPI != nil:
+		e.platforms["obs"] = func() string { return "connected" }
+		return
+	case oc.Addr == "":
+		e.log.Info("OBS is off (--obs-addr is empty)")
+		e.platforms["obs"] = func() string { return "offline" }
+		return
+	}
+	if oc.Logger == nil {
+		oc.Logger = e.log.With("platform", "obs")
+	}
+	client := obs.New(oc, e.emitFrom("obs"))
+	rc.OBS = client
+	e.platforms["obs"] = func() string { return connState(client.Connected()) }
+	e.clients = append(e.clients, platformClient{"obs", client.Run})
+}
+
+// emitFrom is how a platform client puts its events on the bus.
+func (e *Engine) emitFrom(source string) func(string, map[string]any) {
+	return func(typ string, data map[string]any) {
+		if err := e.Bus.Emit(&engine.Event{Type: typ, Data: data, Source: source}); err != nil {
+			e.log.Warn("platform event refused", "source", source, "type", typ, "err", err)
+		}
+	}
+}
+
+func (e *Engine) platformStates() map[string]string {
+	out := map[string]string{}
+	for k, f := range e.platforms {
+		out[k] = f()
+	}
+	return out
+}
+
+// Close stops every module (running its shutdown()), the panel's live feed,
+// and closes the store when the engine opened it.
+func (e *Engine) Close() {
+	e.Registry.StopAll(context.Background())
+	e.release()
+}
+
+func (e *Engine) release() {
+	if e.Web != nil {
+		e.Web.Close()
+	}
+	if e.ownStore {
+		e.Store.Close()
+	}
+}
+
+// Run runs the engine until ctx is cancelled or the panel fails: the
+// platform clients, the panel (listening before modules load, so that the
+// API answers at once), every module of the scripts folder and the watcher
+// that reloads them. On the way out every module's shutdown() runs and the
+// store is closed.
+func Run(ctx context.Context, cfg Config) error {
+	started := time.Now()
+	e, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	log := e.log
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		// modules stop first, while the platforms still answer their shutdown()
+		e.Registry.StopAll(context.Background())
+		cancel()
+		wg.Wait()
+		e.release()
+	}()
+	for _, c := range e.clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// clients reconnect by themselves: an error means it could not start
+			if err := c.run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error(c.name+" stopped", "err", err)
+			}
+		}()
+	}
+
+	webErr := make(chan error, 1)
+	if e.Web != nil {
+		if err := writeTokenFile(cfg.Data, e.Store); err != nil {
+			log.Warn("cannot write the API token file; `starstreamer token` works only while the engine is stopped", "err", err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			webErr <- e.Web.Run(ctx)
+		}()
+	}
+
+	running, err := e.Registry.LoadAll(ctx)
+	if err != nil {
+		return err
+	}
+	watcher, err := engine.NewWatcher(cfg.Scripts, cfg.ReloadDebounce, log, func(module string) { e.Registry.FileChanged(ctx, module) })
+	if err != nil {
+		return err
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		watcher.Run(ctx)
+	}()
+	log.Info("starstreamer is running", "panel", "http://"+cfg.Addr+"/", "modules", running, "scripts", cfg.Scripts, "data", cfg.Data, "startup_ms", time.Since(started).Milliseconds())
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: running the modules' shutdown()")
+		return nil
+	case err := <-webErr:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("web panel: %w", err)
+		}
+		return nil
+	}
+}
+
+func connState(ok bool) string {
+	if ok {
+		return "connected"
+	}
+	return "disconnected"
+}
+
+// checkAddr refuses a non-loopback panel address unless allowed, and warns when it is.
+func checkAddr(addr string, allowRemote bool, log *slog.Logger) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	if !allowRemote {
+		return fmt.Errorf("--addr %s is not a loopback address: the panel would be reachable from the network; add --allow-remote if you really want that", addr)
+	}
+	log.Warn("the web panel listens on a non-loopback address: anyone who can reach it and has the token can control the engine", "addr", addr)
+	return nil
+}
+
+// TokenFile is where a running engine leaves the API token (mode 0600) for
+// `starstreamer token`, which cannot open the store while the engine holds it.
+func TokenFile(data string) string { return filepath.Join(filepath.Dir(data), "api-token") }
+
+func writeTokenFile(data string, store *engine.Store) error {
+	tok, err := web.Token(store)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(TokenFile(data), []byte(tok+"\n"), 0o600)
+}
+
+// TokenStore keeps the Twitch tokens in the engine's store.
+type TokenStore struct{ S *engine.Store }
+
+const twitchTokensKey = "twitch_tokens"
+
+func (t TokenStore) LoadTokens() (twitch.Tokens, bool, error) {
+	var tok twitch.Tokens
+	err := t.S.Setting(twitchTokensKey, &tok)
+	if errors.Is(err, engine.ErrNotFound) {
+		return tok, false, nil
+	}
+	return tok, err == nil, err
+}
+
+func (t TokenStore) SaveTokens(tok twitch.Tokens) error { return t.S.SetSetting(twitchTokensKey, tok) }
+
+// twitchAdapter presents the Twitch client as the bindings' Twitch. Sent chat
+// messages are also recorded in the chat sink, so the panel's console shows them.
+type twitchAdapter struct {
+	c    *twitch.Client
+	sink *engine.ChatSink
+}
+
+func (a twitchAdapter) SendMessage(ctx context.Context, text string) error {
+	err := a.c.SendMessage(ctx, text)
+	if err == nil {
+		a.sink.Add(engine.ChatMessage{Module: bindings.ModuleFrom(ctx), Text: text, Online: true})
+	}
+	return err
+}
+
+func (a twitchAdapter) Reply(ctx context.Context, parent, text string) error {
+	err := a.c.Reply(ctx, parent, text)
+	if err == nil {
+		a.sink.Add(engine.ChatMessage{Module: bindings.ModuleFrom(ctx), Text: text, ReplyTo: parent, Online: true})
+	}
+	return err
+}
+
+func (a twitchAdapter) CreateClip(ctx context.Context) (bindings.TwitchClip, error) {
+	c, err := a.c.CreateClip(ctx)
+	return bindings.TwitchClip{ID: c.ID, URL: c.URL, EditURL: c.EditURL}, err
+}
+
+func (a twitchAdapter) Stream(ctx context.Context) (bindings.TwitchStream, error) {
+	s, err := a.c.Stream(ctx)
+	return bindings.TwitchStream{Live: s.Live, StartedAt: s.StartedAt, Title: s.Title, Game: s.Game, Viewers: s.Viewers}, err
+}
+
+func (a twitchAdapter) User(ctx context.Context, login string) (bindings.TwitchUser, error) {
+	u, err := a.c.User(ctx, login)
+	return bindings.TwitchUser{ID: u.ID, Login: u.Login, DisplayName: u.DisplayName}, err
+}

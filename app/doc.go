@@ -1,0 +1,24 @@
+// Package app assembles StarStreamer from its parts, in one place:
+//
+//	store -> bus -> platforms (Twitch, OBS) -> Lua runtime -> registry -> watcher -> web
+//
+// New builds the parts from a Config without starting anything; Run builds
+// them, starts the platform clients and the panel, loads every module and
+// watches the scripts folder until its context ends. The command (main.go at
+// the repository root: flags and subcommands), the script test runner
+// (scripttest) and the Go tests of bindings and web all build their engine
+// with New, so a new part is wired once.
+//
+// The package also holds what only the wiring needs: the list of well-known
+// chat bots, the adapter that presents the Twitch client to the bindings
+// (recording sent messages in the chat sink) and the store of Twitch tokens.
+//
+// # Caveats
+//
+//   - Shutdown order matters: modules stop first (their shutdown() may still
+//     chat or switch scenes), then the platform clients and the panel, then
+//     the store closes.
+//   - The fields of Config under "seams" exist for tests and scripttest
+//     (fake platforms, a wrapped loader, a mutated runtime or panel config);
+//     main never sets them.
+package app
