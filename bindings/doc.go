@@ -58,4 +58,18 @@
 //     coroutines, and a module sleeping on a huge local escapes it.
 //   - A Go panic that escapes gopher-lua marks the VM corrupt; the module is
 //     then rebuilt from its source by a reload.
+//
+// # Errors and warnings that say what was meant
+//
+//   - A parse error at the end of the file names the line of the block,
+//     bracket, string or comment left open (unclosed.go).
+//   - "attempt to call a non-function object" is rewritten on the error path
+//     from the calls compiled on the failing line and the VM's globals:
+//     "twitch.sendMessage is nil — did you mean twitch.send_message?"
+//     (explain.go). A CPU-budget cut names the line that was running.
+//   - At load, a static pass over the compiled code (lint.go) warns about
+//     globals nobody defines and missing constant fields of the API tables,
+//     with the nearest name. It reads instructions, not types: it warns only
+//     where it is sure of the shape, never rejects a script, and its warnings
+//     are on the module's status (InstanceStatus.Warnings) and in the log.
 package bindings

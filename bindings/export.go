@@ -105,6 +105,7 @@ func (in *instance) installRequire(L *lua.LState) {
 		if err != nil {
 			L.RaiseError("require %q: %v", name, err)
 		}
+		in.protos[file] = proto
 		in.required[name] = lua.LTrue // a require loop sees true, as in Lua
 		L.Push(L.NewFunctionFromProto(proto))
 		L.Push(lua.LString(name))

@@ -57,6 +57,8 @@ type instance struct {
 	wants     map[*lua.LState]int // results the call site of each yielded thread wants (see yield)
 	pool      []*lua.LState
 	required  map[string]lua.LValue
+	protos    map[string]*lua.FunctionProto // compiled files by source name, for error messages
+	warnings  []string                      // the static pass's findings; set by Load, then read-only
 	stopping  bool
 	exiting   bool
 	corrupted bool
@@ -114,6 +116,7 @@ func newInstance(rt *Runtime, reg *engine.Registry, src engine.Source) *instance
 		threads:  map[*lua.LState]*invocation{},
 		wants:    map[*lua.LState]int{},
 		required: map[string]lua.LValue{},
+		protos:   map[string]*lua.FunctionProto{},
 		bctx:     newBudgetCtx(),
 		emits:    rate.NewLimiter(rate.Limit(rt.cfg.EmitRate), rt.cfg.EmitBurst),
 	}
@@ -274,7 +277,7 @@ func (in *instance) resume(inv *invocation, fn *lua.LFunction, args []lua.LValue
 		st, err, rets := in.safeResume(th, fn, args)
 		inv.used += time.Since(t0)
 		if fired, reason := in.bctx.disarm(); fired {
-			in.finish(inv, nil, reason)
+			in.finish(inv, nil, atLine(err, reason))
 			return
 		}
 		if in.corrupted {
@@ -395,6 +398,7 @@ func (in *instance) describe(inv *invocation, err error) error {
 			msg = ae.Object.String()
 		}
 	}
+	msg = in.explainCall(msg)
 	return &ScriptError{Module: in.name, What: inv.what, Event: inv.event, Msg: msg}
 }
 
@@ -754,7 +758,7 @@ func (in *instance) Status() engine.InstanceStatus {
 		Handlers: in.nHandlers, Commands: append([]engine.CommandInfo(nil), in.commands...),
 		Exports: append([]string(nil), in.exportNames...), Timers: in.nTimers, Running: in.running,
 		Invocations: in.invocations, Errors: in.errCount, LastError: in.lastErr, LastErrorAt: in.lastErrAt,
-		Dropped: in.dropped.Load(), HeapEstimate: in.heapEst,
+		Dropped: in.dropped.Load(), HeapEstimate: in.heapEst, Warnings: in.warnings,
 	}
 }
 

@@ -8,7 +8,10 @@ import (
 )
 
 var logDocs = []Doc{
-	{Name: "log.info", Syntax: "log.info(msg [, fields])", Context: "anywhere", Summary: "Logs msg with the module's name, the calling line and the fields table. Also log.debug, log.warn, log.error."},
+	{Name: "log.info", Syntax: "log.info(msg [, fields])", Context: "anywhere", Summary: "Logs msg at info level with the module's name, the calling line and the fields table."},
+	{Name: "log.debug", Syntax: "log.debug(msg [, fields])", Context: "anywhere", Summary: "Like log.info, at debug level (shown with --log-level debug)."},
+	{Name: "log.warn", Syntax: "log.warn(msg [, fields])", Context: "anywhere", Summary: "Like log.info, at warn level."},
+	{Name: "log.error", Syntax: "log.error(msg [, fields])", Context: "anywhere", Summary: "Like log.info, at error level."},
 }
 
 func (in *instance) installLog(L *lua.LState) {

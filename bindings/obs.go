@@ -11,7 +11,9 @@ var obsDocs = []Doc{
 	{Name: "obs.set_scene", Syntax: "obs.set_scene(name) -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Switches the program scene."},
 	{Name: "obs.current_scene", Syntax: "obs.current_scene() -> name | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "The program scene's name."},
 	{Name: "obs.set_source_visible", Syntax: "obs.set_source_visible(scene, source, visible) -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Shows or hides a source in a scene."},
-	{Name: "obs.start_stream", Syntax: "obs.start_stream() -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Starts streaming. Also obs.stop_stream, obs.start_record."},
+	{Name: "obs.start_stream", Syntax: "obs.start_stream() -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Starts streaming."},
+	{Name: "obs.stop_stream", Syntax: "obs.stop_stream() -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Stops streaming."},
+	{Name: "obs.start_record", Syntax: "obs.start_record() -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Starts recording."},
 	{Name: "obs.stop_record", Syntax: "obs.stop_record() -> output_path | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Stops recording and returns the file's path."},
 	{Name: "obs.call", Syntax: "obs.call(request_type, fields) -> response | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Sends any obs-websocket v5 request (fields and response are tables)."},
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -183,11 +184,38 @@ func (rt *Runtime) Load(ctx context.Context, src engine.Source, reg *engine.Regi
 		return nil, err
 	}
 	in := newInstance(rt, reg, src)
+	in.protos[file] = proto
+	in.warnings = rt.lint(ctx, in, proto)
 	if err := in.runTopLevel(ctx, proto); err != nil {
 		in.Stop(context.Background())
 		return nil, err
 	}
 	return in, nil
+}
+
+// lint runs the static pass (lintProtos) over the module's files against the
+// names of in's fresh VM and logs what it finds. Files of a folder module that
+// do not compile are left to require to report.
+func (rt *Runtime) lint(ctx context.Context, in *instance, main *lua.FunctionProto) []string {
+	var k *knownNames
+	if err := in.do(ctx, func() { k = vmNames(in.L) }); err != nil {
+		return nil
+	}
+	protos := []*lua.FunctionProto{main}
+	for _, rel := range sortedKeys(in.src.Files) {
+		if !strings.HasSuffix(rel, ".lua") || strings.HasSuffix(rel, "_test.lua") {
+			continue
+		}
+		file, code := in.src.Dir+"/"+rel, in.src.Files[rel]
+		if p, err := rt.protos.get(file+"\x00"+string(code), func() (*lua.FunctionProto, error) { return compileLua(code, file) }); err == nil {
+			protos = append(protos, p)
+		}
+	}
+	warnings := lintProtos(k, protos, nil)
+	for _, w := range warnings {
+		rt.log.Warn("script warning", "module", in.src.Name, "warning", w)
+	}
+	return warnings
 }
 
 // errNotRunning is returned when work is posted to an instance that has stopped.

@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -45,7 +46,10 @@ func compileLua(code []byte, name string) (*lua.FunctionProto, error) {
 	}
 	chunk, err := parse.Parse(bytes.NewReader(code), name)
 	if err != nil {
-		return nil, fmt.Errorf("%s", cleanParseError(err, name))
+		if strings.Contains(err.Error(), " at EOF:") {
+			return nil, errors.New(unclosedAtEOF(code, name))
+		}
+		return nil, errors.New(cleanParseError(err, name))
 	}
 	if line, ok := tooDeep(chunk); !ok {
 		return nil, fmt.Errorf("%s:%d: code nested more than %d levels deep", name, line, maxASTDepth)

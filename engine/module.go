@@ -90,4 +90,5 @@ type InstanceStatus struct {
 	LastErrorAt  time.Time     `json:"last_error_at,omitzero"`
 	Dropped      uint64        `json:"dropped"` // events refused because the mailbox was full
 	HeapEstimate int64         `json:"heap_estimate_bytes"`
+	Warnings     []string      `json:"warnings,omitempty"` // found when the module was loaded ("file:line: ...")
 }

@@ -78,6 +78,7 @@ type ModuleState struct {
 	Invocations      uint64         `json:"invocations"`
 	Errors           uint64         `json:"errors"`
 	LastError        string         `json:"last_error,omitempty"`
+	Warnings         []string       `json:"warnings,omitempty"` // the running version's load-time warnings
 	Dropped          uint64         `json:"dropped"`
 	HeapEstimate     int64          `json:"heap_estimate_bytes"`
 	LastReload       *ReloadResult  `json:"last_reload,omitempty"`
@@ -604,6 +605,7 @@ func (r *Registry) load(ctx context.Context, name string, force bool) error {
 	}
 	m.mu.Unlock()
 	if stale {
+		r.log.Info("module fixed: the files are back to the running version, the reload error is cleared", "module", m.name)
 		r.emit("engine.module.reloaded", m.name, "")
 	}
 	if same && !force {
@@ -819,6 +821,7 @@ func (r *Registry) state(m *module) ModuleState {
 	if inst != nil {
 		is := inst.Status()
 		st.Handlers, st.Invocations, st.Dropped, st.HeapEstimate = is.Handlers, is.Invocations, is.Dropped, is.HeapEstimate
+		st.Warnings = is.Warnings
 		st.Errors += is.Errors
 		if is.Commands != nil {
 			st.Commands = is.Commands

@@ -1,9 +1,11 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -700,4 +702,53 @@ func TestRegistryCallAndCommands(t *testing.T) {
 	if _, err := r.Call(ctx, "rpg.balance", nil); err == nil || !strings.Contains(err.Error(), "stopped") {
 		t.Errorf("Call into a stopped module = %v", err)
 	}
+}
+
+// TestRegistryLogsABrokenSaveUndone: when the files go back to the running
+// version after a failed reload, the log says the error is cleared, so the
+// terminal's last word is not "reload failed".
+func TestRegistryLogsABrokenSaveUndone(t *testing.T) {
+	ctx := context.Background()
+	e := newRegEnv(t)
+	var logged lockedBuffer
+	r := engine.NewRegistry(engine.RegistryConfig{Dir: e.dir, Bus: e.bus, Store: e.store, Loader: e.loader,
+		Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	t.Cleanup(func() { r.StopAll(ctx) })
+	e.script("chat", "v: 1\non: twitch.*")
+	if _, err := r.LoadAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.script("chat", "v: 2\nfail: init")
+	if err := r.Load(ctx, "chat"); err == nil {
+		t.Fatal("the broken version loaded")
+	}
+	e.script("chat", "v: 1\non: twitch.*")
+	if err := r.Load(ctx, "chat"); err != nil {
+		t.Fatal(err)
+	}
+	out := logged.String()
+	failed, fixed := strings.Index(out, "reload failed"), strings.Index(out, "module fixed")
+	if failed < 0 || fixed < failed {
+		t.Fatalf("want \"reload failed\" then \"module fixed\" in the log:\n%s", out)
+	}
+	if st := state(t, r, "chat"); st.LastError != "" {
+		t.Errorf("last error still %q", st.LastError)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

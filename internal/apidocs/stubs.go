@@ -28,7 +28,6 @@ var paramTypes = map[string]string{
 const handlerType = "fun(event: Event, cmd?: Command)"
 
 var callSyntax = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.]*)\((.*)\)\s*(?:->\s*(.*))?$`)
-var alsoNames = regexp.MustCompile(`Also ((?:[a-z_]+\.[a-z_]+(?:, | and )?)+)`)
 
 // Stubs renders stdlib/types/starstreamer.lua: LuaLS definitions of every global.
 func Stubs(docs []bindings.Doc) []byte {
@@ -76,11 +75,6 @@ function Timer:cancel() end
 	b.WriteString("\n")
 	for _, d := range docs {
 		writeStub(&b, d, d.Name)
-		if m := alsoNames.FindStringSubmatch(d.Summary); m != nil {
-			for _, n := range regexp.MustCompile(`[a-z_]+\.[a-z_]+`).FindAllString(m[1], -1) {
-				writeStub(&b, d, n)
-			}
-		}
 	}
 	return b.Bytes()
 }

@@ -239,28 +239,28 @@ function store.keys(prefix, limit) end
 ---@return string? err
 function store.update(function(tx) ... end) end
 
----Logs msg with the module's name, the calling line and the fields table. Also log.debug, log.warn, log.error.
+---Logs msg at info level with the module's name, the calling line and the fields table.
 ---
 ---Context: anywhere
 ---@param msg string
 ---@param fields? table
 function log.info(msg, fields) end
 
----Logs msg with the module's name, the calling line and the fields table. Also log.debug, log.warn, log.error.
+---Like log.info, at debug level (shown with --log-level debug).
 ---
 ---Context: anywhere
 ---@param msg string
 ---@param fields? table
 function log.debug(msg, fields) end
 
----Logs msg with the module's name, the calling line and the fields table. Also log.debug, log.warn, log.error.
+---Like log.info, at warn level.
 ---
 ---Context: anywhere
 ---@param msg string
 ---@param fields? table
 function log.warn(msg, fields) end
 
----Logs msg with the module's name, the calling line and the fields table. Also log.debug, log.warn, log.error.
+---Like log.info, at error level.
 ---
 ---Context: anywhere
 ---@param msg string
@@ -359,21 +359,21 @@ function obs.current_scene() end
 ---@return string? err
 function obs.set_source_visible(scene, source, visible) end
 
----Starts streaming. Also obs.stop_stream, obs.start_record.
+---Starts streaming.
 ---
 ---Context: handler · permission: obs.control · yields
 ---@return any result
 ---@return string? err
 function obs.start_stream() end
 
----Starts streaming. Also obs.stop_stream, obs.start_record.
+---Stops streaming.
 ---
 ---Context: handler · permission: obs.control · yields
 ---@return any result
 ---@return string? err
 function obs.stop_stream() end
 
----Starts streaming. Also obs.stop_stream, obs.start_record.
+---Starts recording.
 ---
 ---Context: handler · permission: obs.control · yields
 ---@return any result

@@ -66,7 +66,9 @@
           ? [h("span", { class: lr.ok ? "ok" : "bad" }, lr.ok ? "✓ ok" : "✗ failed"), " " + ago(lr.at) + " · " + lr.duration_ms.toFixed(1) + " ms"]
           : h("span", { class: "muted" }, "never"))),
         h("div", {}, h("dt", {}, "File"), h("dd", { class: "mono", title: m.file || "" }, shortFile(m.file)))),
-      m.last_error ? h("pre", { class: "error-box", "data-role": "last-error" }, m.last_error) : null);
+      m.last_error ? h("pre", { class: "error-box", "data-role": "last-error" }, m.last_error) : null,
+      m.warnings && m.warnings.length ? h("pre", { class: "warn-box", "data-role": "warnings", title: "Found when the script was loaded; the module runs anyway" },
+        m.warnings.map((w) => "⚠ " + (w.indexOf("/scripts/") >= 0 ? w.slice(w.indexOf("/scripts/") + 1) : w)).join("\n")) : null);
   }
 
   function render() {
