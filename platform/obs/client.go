@@ -3,13 +3,12 @@ package obs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // Emit hands a normalized event to the engine's bus (main wires it to bus.Emit).
@@ -74,6 +73,10 @@ type Client struct {
 	mu   sync.Mutex
 	sess *session // nil while disconnected
 
+	stMu     sync.Mutex
+	status   Status
+	onChange func()
+
 	running atomic.Bool
 	q       *queue
 	items   *itemCache
@@ -93,6 +96,49 @@ func New(cfg Config, emit Emit) *Client {
 		emit:  emit,
 		q:     newQueue(),
 		items: newItemCache(),
+	}
+}
+
+// Status is what a Client knows of its connection, for display.
+type Status struct {
+	Connected bool
+	// Since is when the connection was made, or when LastError happened.
+	Since time.Time
+	// LastError is why the last attempt failed or the last connection
+	// ended; nil while connected. Test it with errors.Is against
+	// ErrRefused, ErrAuthFailed and ErrVersion.
+	LastError error
+	// Attempts counts the failed attempts since the last connection.
+	Attempts int
+	// OBSVersion and WebSocketVersion are what OBS reported when the
+	// client last connected ("" before).
+	OBSVersion, WebSocketVersion string
+}
+
+// Status reports the connection's state.
+func (c *Client) Status() Status {
+	c.stMu.Lock()
+	defer c.stMu.Unlock()
+	st := c.status
+	st.Connected = c.session() != nil
+	return st
+}
+
+// OnChange sets a function called after Status changed (a connection made
+// or lost, an attempt failed). It must not block. Set it before Run.
+func (c *Client) OnChange(fn func()) {
+	c.stMu.Lock()
+	c.onChange = fn
+	c.stMu.Unlock()
+}
+
+func (c *Client) setStatus(f func(*Status)) {
+	c.stMu.Lock()
+	f(&c.status)
+	fn := c.onChange
+	c.stMu.Unlock()
+	if fn != nil {
+		fn()
 	}
 }
 
@@ -145,6 +191,7 @@ func (c *Client) Run(ctx context.Context) error {
 				break
 			}
 			failures++
+			c.setStatus(func(st *Status) { st.LastError, st.Since, st.Attempts = err, time.Now(), failures })
 			c.logDialError(err, failures, backoff)
 			if !sleep(ctx, jitter(backoff)) {
 				break
@@ -170,9 +217,8 @@ func (c *Client) Run(ctx context.Context) error {
 // logDialError logs a failed connection attempt: a refused password always
 // (the user must fix it), an absent OBS once per outage.
 func (c *Client) logDialError(err error, failures int, backoff time.Duration) {
-	var ce *websocket.CloseError
 	switch {
-	case errors.As(err, &ce) && ce.Code == closeAuthFailed:
+	case errors.Is(err, ErrAuthFailed):
 		c.log.Warn("OBS refused the password, retrying", "err", err, "backoff", backoff)
 	case failures == 1:
 		c.log.Info("cannot connect to OBS, retrying", "err", err)
@@ -203,11 +249,20 @@ func (c *Client) serve(ctx context.Context, s *session, again bool) bool {
 		s.close()
 		return false
 	}
+	ver, err := s.request(ctx, "GetVersion", emptyBody)
+	var obsVer, wsVer string
+	if m, derr := decodeObject(ver); err == nil && derr == nil {
+		obsVer, _ = m["obsVersion"].(string)
+		wsVer, _ = m["obsWebSocketVersion"].(string)
+	}
 	reason := "connected"
 	if again {
 		reason = "reconnected"
 	}
 	c.setSession(s)
+	c.setStatus(func(st *Status) {
+		st.LastError, st.Since, st.Attempts, st.OBSVersion, st.WebSocketVersion = nil, time.Now(), 0, obsVer, wsVer
+	})
 	c.q.push(item{kind: kindConnected, reason: reason, scene: scene})
 	s.goLive(c.q)
 	c.log.Info("OBS connected", "scene", scene)
@@ -225,6 +280,13 @@ func (c *Client) serve(ctx context.Context, s *session, again bool) bool {
 	<-s.drained
 	s.close()
 	c.log.Info("OBS disconnected", "reason", s.reason)
+	if s.reason != "shutdown" {
+		c.setStatus(func(st *Status) {
+			st.LastError, st.Since = fmt.Errorf("obs: connection lost: %s", s.reason), time.Now()
+		})
+	} else {
+		c.setStatus(func(*Status) {})
+	}
 	return true
 }
 

@@ -6,7 +6,10 @@
 // request timeout), Client (one reconnecting connection, its requests and
 // the event mapping) and Emit (how events leave the package). Errors are
 // ErrNotConnected, for requests while there is no connection, and
-// *RequestError, for requests OBS refused.
+// *RequestError, for requests OBS refused. Status says whether the client is
+// connected, the OBS and obs-websocket versions, and why the last attempt
+// failed: ErrRefused (nothing listens), ErrAuthFailed (wrong password) or
+// ErrVersion (not obs-websocket 5); OnChange is told when it changes.
 //
 // The life of a Client:
 //
@@ -62,6 +65,9 @@
 //   - The generic request path reaches goobs' unexported *api.Client by
 //     reflection (type-checked), and the session watches two of goobs' log
 //     lines (session.go): a goobs upgrade must revisit raw.go and session.go.
+//   - A server that accepts the WebSocket but never sends obs-websocket 5's
+//     Hello (obs-websocket 4 waits for the client) is only recognised as
+//     ErrVersion after RequestTimeout.
 //   - goobs.New has no context and goobs' Disconnect waits for a request in
 //     flight, so after Run returns a goroutine of the last connection may
 //     linger for up to RequestTimeout.

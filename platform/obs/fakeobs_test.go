@@ -158,20 +158,20 @@ func TestServerDroppingTheSocketMidStreamReconnects(t *testing.T) {
 }
 
 func TestUnansweredRequestTimesOutAndReconnects(t *testing.T) {
-	f := startFakeOBS(t, &fakeOBS{ignore: "GetVersion"})
+	f := startFakeOBS(t, &fakeOBS{ignore: "GetStats"})
 	rec := newRecorder()
 	c := runClient(t, Config{Addr: f.addr, RequestTimeout: 200 * time.Millisecond,
 		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, rec.emit)
 	rec.waitFor(t, 0, "obs.connected", nil)
 
-	_, err := c.Call(context.Background(), "GetVersion", nil)
+	_, err := c.Call(context.Background(), "GetStats", nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("unanswered request: error = %v, want DeadlineExceeded", err)
 	}
 	// goobs would hand the late answer to the next request: the client
 	// starts a new connection instead.
 	i, data := rec.waitFor(t, 0, "obs.disconnected", nil)
-	if r, _ := data["reason"].(string); !strings.Contains(r, "GetVersion") {
+	if r, _ := data["reason"].(string); !strings.Contains(r, "GetStats") {
 		t.Errorf("reason = %q, want it to name the request", r)
 	}
 	rec.waitFor(t, i, "obs.connected", map[string]any{"reason": "reconnected"})
@@ -184,13 +184,13 @@ func TestUnansweredRequestTimesOutAndReconnects(t *testing.T) {
 }
 
 func TestCancelledRequestReturnsAtOnce(t *testing.T) {
-	f := startFakeOBS(t, &fakeOBS{ignore: "GetVersion"})
+	f := startFakeOBS(t, &fakeOBS{ignore: "GetStats"})
 	rec := newRecorder()
 	c := runClient(t, Config{Addr: f.addr, RequestTimeout: waitLimit}, rec.emit)
 	rec.waitFor(t, 0, "obs.connected", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	go func() { _, err := c.Call(ctx, "GetVersion", nil); errc <- err }()
+	go func() { _, err := c.Call(ctx, "GetStats", nil); errc <- err }()
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("error = %v, want context.Canceled", err)

@@ -54,6 +54,8 @@ type session struct {
 	events     atomic.Pointer[chan any]
 	room       chan struct{}
 	identified atomic.Bool   // goobs logged Identified: events may follow
+	hello      atomic.Bool   // goobs logged Hello: the server speaks obs-websocket 5
+	closeCode  atomic.Int64  // the close code goobs saw while connecting (0: none)
 	draining   chan struct{} // closed when drain has started
 
 	readerOnce sync.Once
@@ -135,7 +137,8 @@ func dial(ctx context.Context, cfg *Config, log *slog.Logger, pressure bool) (*s
 		// goobs leaves the socket open when identification times out.
 		s.end("connection failed")
 		s.closeNet()
-		return nil, fmt.Errorf("obs: connecting to %s: %w", cfg.Addr, r.err)
+		silent := !s.hello.Load() && strings.Contains(r.err.Error(), "timeout waiting for authentication")
+		return nil, dialError(cfg.Addr, r.err, silent, int(s.closeCode.Load()))
 	}
 	s.gc = r.gc
 	a, err := apiClientOf(r.gc)
@@ -451,10 +454,13 @@ type goobsLogger struct {
 }
 
 // Lines goobs v1.6.0 logs that the session acts on: its socket reader
-// returned; identification succeeded (events may follow).
+// returned; identification succeeded (events may follow); the server's Hello
+// came; the server closed the connection (with its close error).
 const (
 	readerExit   = "[TRACE] Finished handling raw server messages"
 	identifiedAs = "[INFO] Identified;"
+	helloFrom    = "[INFO] Hello;"
+	terminated   = "[DEBUG] Connection terminated:"
 )
 
 func (g goobsLogger) Printf(format string, args ...any) {
@@ -464,6 +470,12 @@ func (g goobsLogger) Printf(format string, args ...any) {
 		return
 	case strings.HasPrefix(format, identifiedAs):
 		g.s.identified.Store(true)
+	case strings.HasPrefix(format, helloFrom):
+		g.s.hello.Store(true)
+	case strings.HasPrefix(format, terminated) && len(args) > 0:
+		if ce, ok := args[0].(*websocket.CloseError); ok {
+			g.s.closeCode.CompareAndSwap(0, int64(ce.Code))
+		}
 	}
 	if strings.HasPrefix(format, "[TRACE]") || !g.l.Enabled(context.Background(), slog.LevelDebug) {
 		return
