@@ -12,9 +12,13 @@ import (
 )
 
 // Limits of values that cross between Go and a VM (events, call, store, emit).
+// maxValueBytes bounds the string bytes (values and keys) of one copied
+// value: a table holding one 1 MiB string 100,000 times is a small Lua value
+// but 100 GB of JSON, log text or panel feed once copied out.
 const (
 	maxValueDepth = 32
 	maxValueItems = 100_000
+	maxValueBytes = 4 << 20
 )
 
 // interner keeps one boxed LString per frequent string (table keys mostly), so
@@ -120,13 +124,24 @@ func (in *interner) toLua(L *lua.LState, v any, depth int) lua.LValue {
 // Functions, userdata, threads and cycles are refused with an error that names
 // where the value sat.
 func fromLua(v lua.LValue) (any, error) {
-	items := 0
-	return fromLuaDepth(v, 0, &items, map[*lua.LTable]bool{}, "value")
+	b := copyBudget{items: maxValueItems, bytes: maxValueBytes}
+	return fromLuaDepth(v, 0, &b, map[*lua.LTable]bool{}, "value")
 }
 
-func fromLuaDepth(v lua.LValue, depth int, items *int, seen map[*lua.LTable]bool, where string) (any, error) {
-	*items++
-	if *items > maxValueItems {
+// copyBudget is what a value being copied out of a VM may still use.
+type copyBudget struct{ items, bytes int }
+
+func (b *copyBudget) str(n int, where string) error {
+	b.bytes -= n
+	if b.bytes < 0 {
+		return fmt.Errorf("%s: more than %d bytes of strings", where, maxValueBytes)
+	}
+	return nil
+}
+
+func fromLuaDepth(v lua.LValue, depth int, budget *copyBudget, seen map[*lua.LTable]bool, where string) (any, error) {
+	budget.items--
+	if budget.items < 0 {
 		return nil, fmt.Errorf("%s: more than %d values", where, maxValueItems)
 	}
 	switch x := v.(type) {
@@ -135,6 +150,9 @@ func fromLuaDepth(v lua.LValue, depth int, items *int, seen map[*lua.LTable]bool
 	case lua.LBool:
 		return bool(x), nil
 	case lua.LString:
+		if err := budget.str(len(x), where); err != nil {
+			return nil, err
+		}
 		return string(x), nil
 	case lua.LNumber:
 		f := float64(x)
@@ -165,7 +183,7 @@ func fromLuaDepth(v lua.LValue, depth int, items *int, seen map[*lua.LTable]bool
 		if n > 0 && hashKeys == 0 {
 			out := make([]any, 0, n)
 			for i := 1; i <= n; i++ {
-				e, err := fromLuaDepth(x.RawGetInt(i), depth+1, items, seen, where+"["+strconv.Itoa(i)+"]")
+				e, err := fromLuaDepth(x.RawGetInt(i), depth+1, budget, seen, where+"["+strconv.Itoa(i)+"]")
 				if err != nil {
 					return nil, err
 				}
@@ -191,7 +209,15 @@ func fromLuaDepth(v lua.LValue, depth int, items *int, seen map[*lua.LTable]bool
 				ferr = fmt.Errorf("%s: a %s cannot be a key", where, k.Type())
 				return
 			}
-			e, err := fromLuaDepth(val, depth+1, items, seen, where+"."+key)
+			if err := budget.str(len(key), where); err != nil {
+				ferr = err
+				return
+			}
+			shown := key
+			if len(shown) > 64 {
+				shown = shown[:64] + "…"
+			}
+			e, err := fromLuaDepth(val, depth+1, budget, seen, where+"."+shown)
 			if err != nil {
 				ferr = err
 				return

@@ -72,4 +72,28 @@
 //     with the nearest name. It reads instructions, not types: it warns only
 //     where it is sure of the shape, never rejects a script, and its warnings
 //     are on the module's status (InstanceStatus.Warnings) and in the log.
+//
+// # Limits: single Go calls, sizes and quotas
+//
+// No Go function a script can reach runs long or allocates past a cap in one
+// call (gopher-lua checks the budget only between instructions):
+//
+//   - Compiling (script files, required files, load(), POST
+//     /api/scripts/inspect): at most 256 KiB per chunk (maxSourceBytes), code
+//     nested at most 200 levels (maxASTDepth), and constants costing the
+//     compiler's linear constant search at most 2,000,000 comparisons
+//     (maxConstWork), all checked on the AST before compiling.
+//   - safelib: string results of rep, format (also %q), concat and gsub at
+//     most 1 MiB; patterns 1,000,000 steps, depth 200, 16 KiB; unpack,
+//     select and string.byte 8,000 values; table.sort 10,000,000 work units
+//     (one per comparison plus one per KiB of string compared) with the
+//     context checked every 1,024; os.date formats 256 bytes.
+//   - A value copied out of a VM (store, emit, call, log fields, obs.call):
+//     depth 32, 100,000 values, 4 MiB of strings and keys (maxValueBytes).
+//   - Files a user can place (scripts/*.lua, module folders, test files)
+//     are opened without blocking, must be regular files, and their size is
+//     checked before reading (engine.ReadScriptFile): 1 MiB per module.
+//   - A Go function is never a coroutine's body: pcall(require, "x"),
+//     coroutine.create(string.upper) and a Go function as a handler run
+//     through a small Lua wrapper (luaBody), so their results are kept.
 package bindings

@@ -59,6 +59,7 @@ type instance struct {
 	required  map[string]lua.LValue
 	protos    map[string]*lua.FunctionProto // compiled files by source name, for error messages
 	warnings  []string                      // the static pass's findings; set by Load, then read-only
+	goBody    *lua.LFunction // makes a Lua body for a Go function (see luaBody)
 	stopping  bool
 	exiting   bool
 	corrupted bool
@@ -253,7 +254,7 @@ func (in *instance) spawn(fn *lua.LFunction, args []lua.LValue, inv *invocation)
 	th := in.thread()
 	inv.stack = append(inv.stack[:0], th)
 	in.threads[th] = inv
-	in.resume(inv, fn, args)
+	in.resume(inv, in.luaBody(in.L, fn), args)
 }
 
 // resume runs the innermost thread of inv until it yields, returns or fails.

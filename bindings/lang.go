@@ -25,9 +25,20 @@ coroutine.wrap = function(f)
   return function(...) return pass(resume(co, ...)) end
 end`
 
+// goBodySource makes a Lua function that calls a Go function. gopher-lua
+// loses what a Go function returns when that function is the body of a
+// coroutine (the results are never handed to Resume, which then reports an
+// error with a nil message), so pcall(require, "x") returned false, nil although
+// the require worked. Every coroutine body the runtime starts (pcall, xpcall,
+// try, coroutine.create) is therefore a Lua function; a Go function is
+// wrapped in one, which also lets a waiting binding yield from it.
+const goBodySource = `local function pass(...) return ... end
+return function(f) return function(...) return pass(f(...)) end end`
+
 var (
 	coWrapOnce  sync.Once
 	coWrapProto *lua.FunctionProto
+	goBodyProto *lua.FunctionProto
 )
 
 // Coroutines a script may create in one invocation (each is a whole LState).
@@ -48,7 +59,9 @@ func (in *instance) installLang(L *lua.LState) {
 	stock, _ := co.RawGetString("create").(*lua.LFunction)
 	created := 0
 	co.RawSetString("create", L.NewFunction(func(L *lua.LState) int {
-		L.CheckFunction(1)
+		if f := L.CheckFunction(1); f.IsG {
+			L.Replace(1, in.luaBody(L, f))
+		}
 		created++
 		if created > maxCoroutinesPerRun*100 {
 			L.RaiseError("too many coroutines created by this module (%d)", created)
@@ -69,9 +82,32 @@ func (in *instance) installLang(L *lua.LState) {
 		if err != nil {
 			panic(err)
 		}
+		goBodyProto, err = compileLua([]byte(goBodySource), "=go")
+		if err != nil {
+			panic(err)
+		}
 	})
 	L.Push(L.NewFunctionFromProto(coWrapProto))
 	L.Call(0, 0)
+	L.Push(L.NewFunctionFromProto(goBodyProto))
+	L.Call(0, 1)
+	in.goBody = L.Get(-1).(*lua.LFunction)
+	L.Pop(1)
+}
+
+// luaBody returns fn itself when it is a Lua function, else a Lua function
+// that calls the Go function fn with its arguments and returns its results
+// (see goBodySource).
+func (in *instance) luaBody(L *lua.LState, fn *lua.LFunction) *lua.LFunction {
+	if !fn.IsG || in.goBody == nil {
+		return fn
+	}
+	L.Push(in.goBody)
+	L.Push(fn)
+	L.Call(1, 1)
+	body := L.Get(-1).(*lua.LFunction)
+	L.Pop(1)
+	return body
 }
 
 // pcall(fn, ...) — yield-transparent when called straight from a handler's (or
@@ -111,6 +147,7 @@ func (in *instance) protectedCall(L *lua.LState, fn lua.LValue, firstArg int, ms
 		L.Insert(lua.LTrue, 1)
 		return L.GetTop()
 	}
+	lf = in.luaBody(L, lf)
 	child := in.thread()
 	in.threads[child] = inv
 	st, err, rets := L.Resume(child, lf, args...)

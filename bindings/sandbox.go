@@ -14,13 +14,23 @@ import (
 	"github.com/yuin/gopher-lua/parse"
 )
 
-// Compile limits: the parser is an explicit-stack LALR parser, but gopher-lua's
-// compiler recurses once per nesting level, and a deep enough nest is a fatal Go
-// stack overflow. So the AST's depth is checked, with a bounded walk, before
-// compiling.
+// Compile limits. gopher-lua's compiler is one Go call that nothing
+// interrupts, so what it is given is checked first:
+//
+//   - maxSourceBytes: parsing and compiling cost about 0.3 ms per KiB, so one
+//     chunk (a script file, a file it requires, load()'s text) stays under
+//     ~100 ms.
+//   - maxASTDepth: the compiler recurses once per nesting level, and a deep
+//     enough nest is a fatal Go stack overflow.
+//   - maxConstWork: the compiler finds each constant (string, number, global
+//     or field name) by a linear search of the function's constants so far,
+//     so 110k distinct constants took 56 s. The search is simulated on the
+//     AST and a chunk costing more than maxConstWork comparisons (~70 ms) is
+//     refused.
 const (
-	maxSourceBytes = 1 << 20
+	maxSourceBytes = 256 << 10
 	maxASTDepth    = 200
+	maxConstWork   = 2_000_000
 )
 
 // vmOptions are the LState options of every module VM: a bounded call depth
@@ -51,8 +61,8 @@ func compileLua(code []byte, name string) (*lua.FunctionProto, error) {
 		}
 		return nil, errors.New(cleanParseError(err, name))
 	}
-	if line, ok := tooDeep(chunk); !ok {
-		return nil, fmt.Errorf("%s:%d: code nested more than %d levels deep", name, line, maxASTDepth)
+	if err := checkAST(chunk); err != nil {
+		return nil, fmt.Errorf("%s:%w", name, err)
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
@@ -90,11 +100,46 @@ var (
 	exprType = reflect.TypeOf((*ast.Expr)(nil)).Elem()
 )
 
-// tooDeep walks the AST and reports the line where statements and expressions
-// nest deeper than maxASTDepth. The walk itself stops at that depth.
-func tooDeep(chunk []ast.Stmt) (line int, ok bool) {
+// astError is a refusal of checkAST: "line: message".
+type astError struct {
+	line int
+	msg  string
+}
+
+func (e *astError) Error() string { return fmt.Sprintf("%d: %s", e.line, e.msg) }
+
+// constScope simulates one function's constant table during checkAST.
+type constScope struct {
+	index map[string]int
+	line  int
+}
+
+// checkAST walks the AST, with a walk that itself stops at the limits, and
+// refuses code nested deeper than maxASTDepth or whose constants would cost
+// the compiler more than maxConstWork comparisons.
+func checkAST(chunk []ast.Stmt) error {
+	var (
+		failed *astError
+		scopes = []*constScope{{index: map[string]int{}, line: 1}}
+		work   int
+	)
+	ref := func(key string) {
+		sc := scopes[len(scopes)-1]
+		if i, ok := sc.index[key]; ok {
+			work += i + 1
+		} else {
+			work += len(sc.index)
+			sc.index[key] = len(sc.index)
+		}
+		if work > maxConstWork && failed == nil {
+			failed = &astError{line: sc.line, msg: "too many distinct constants (strings, numbers, global and field names) in one function: split the data into several functions or files"}
+		}
+	}
 	var walk func(v reflect.Value, depth int) bool
 	walk = func(v reflect.Value, depth int) bool {
+		if failed != nil {
+			return false
+		}
 		switch v.Kind() {
 		case reflect.Interface:
 			if v.IsNil() {
@@ -103,9 +148,11 @@ func tooDeep(chunk []ast.Stmt) (line int, ok bool) {
 			if v.Type() == stmtType || v.Type() == exprType {
 				depth++
 				if depth > maxASTDepth {
+					line := 0
 					if n, ok := v.Interface().(interface{ Line() int }); ok {
 						line = n.Line()
 					}
+					failed = &astError{line: line, msg: fmt.Sprintf("code nested more than %d levels deep", maxASTDepth)}
 					return false
 				}
 			}
@@ -113,6 +160,23 @@ func tooDeep(chunk []ast.Stmt) (line int, ok bool) {
 		case reflect.Pointer:
 			if v.IsNil() {
 				return true
+			}
+			switch n := v.Interface().(type) {
+			case *ast.StringExpr:
+				ref("s" + n.Value)
+			case *ast.NumberExpr:
+				ref("n" + n.Value)
+			case *ast.IdentExpr:
+				ref("s" + n.Value) // a local costs nothing; counting it too errs on the safe side
+			case *ast.FuncCallExpr:
+				if n.Method != "" {
+					ref("s" + n.Method)
+				}
+			case *ast.FunctionExpr:
+				scopes = append(scopes, &constScope{index: map[string]int{}, line: n.Line()})
+				ok := walk(v.Elem(), depth)
+				scopes = scopes[:len(scopes)-1]
+				return ok
 			}
 			return walk(v.Elem(), depth)
 		case reflect.Struct:
@@ -130,8 +194,11 @@ func tooDeep(chunk []ast.Stmt) (line int, ok bool) {
 		}
 		return true
 	}
-	ok = walk(reflect.ValueOf(chunk), 0)
-	return line, ok
+	walk(reflect.ValueOf(chunk), 0)
+	if failed != nil {
+		return failed
+	}
+	return nil
 }
 
 // protoCache keeps compiled chunks by content hash: compile once, run per VM.

@@ -1,6 +1,7 @@
 package bindings
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,21 @@ func TestHostileScriptsAreContained(t *testing.T) {
 		{"yield from a handler", `command("!x", function() coroutine.yield() end)`, "!x", "coroutine.yield"},
 		{"sleep in a sort comparator", `command("!x", function() table.sort({3,2,1}, function(a, b) sleep(0.01) return a < b end) end)`, "!x", "called back from Go"},
 		{"sleep at top level is refused", `sleep(0)`, "", ""},
+		// one Go call that nothing would interrupt (issue class 3)
+		{"sort of long strings sharing a prefix", `command("!x", function()
+			local s = string.rep("a", 1048576) local t = {}
+			for i = 1, 1000 do t[i] = s:sub((i * 389) % 1000 + 1) end
+			table.sort(t) end)`, "!x", "exceeded"},
+		{"load of text with many distinct constants", `command("!x", function()
+			local parts = {"return {"} for i = 1, 20000 do parts[#parts + 1] = "'k" .. i .. "'," end parts[#parts + 1] = "}"
+			assert(load(table.concat(parts))) end)`, "!x", "too many distinct constants"},
+		{"a script file with many distinct constants", "local t = {" + manyNumbers(25000) + "}", "", "hostile.lua:1: too many distinct constants"},
+		{"a script file over the compile limit", "local s = [[" + strings.Repeat("x", 300<<10) + "]]", "", "at most 262144 allowed"},
+		{"load of text over the compile limit", `command("!x", function() assert(load("return '" .. string.rep("x", 300000) .. "'")) end)`, "!x", "at most 262144 allowed"},
+		{"os.date with a huge format", `command("!x", function() os.date(string.rep("%c", 500000)) end)`, "!x", "format too long"},
+		{"string.format %q of a huge string", `command("!x", function() string.format("%q", string.rep("\n", 1000000)) end)`, "!x", "too large"},
+		{"emit of a table repeating a big string", `command("!x", function()
+			local s, t = string.rep("x", 1048576), {} for i = 1, 100000 do t[i] = s end emit("big.one", { t = t }) end)`, "!x", "more than 4194304 bytes of strings"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,6 +108,16 @@ func TestHostileScriptsAreContained(t *testing.T) {
 			te.waitChat("pong m-!ping")
 		})
 	}
+}
+
+// manyNumbers is "1,2,...,n," : n distinct number constants.
+func manyNumbers(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte(',')
+	}
+	return b.String()
 }
 
 func waitFor(t *testing.T, d time.Duration, cond func() bool) {

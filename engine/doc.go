@@ -18,6 +18,8 @@
 //     event is dropped or handled twice); if the new one fails, the old one keeps
 //     running and the error is kept for the panel.
 //   - Watcher: fsnotify on the scripts folder, debounced per module.
+//   - ReadScriptFile: how every file a user can place is read: opened
+//     without blocking, regular files only, size checked before reading.
 //   - Store: one bbolt file; module settings, each module's key/value space,
 //     cooldowns, engine settings. Writes are durable when the call returns.
 //

@@ -211,12 +211,9 @@ func (r *Registry) ReadSource(name string) (Source, error) {
 	case fileErr == nil && isDir:
 		return Source{}, fmt.Errorf("module %s: both %s and %s/ exist; remove one", name, file, name)
 	case fileErr == nil:
-		code, err := root.ReadFile(file)
+		code, err := ReadScriptFile(root, file, MaxModuleBytes)
 		if err != nil {
 			return Source{}, fmt.Errorf("module %s: %w", name, err)
-		}
-		if len(code) > MaxModuleBytes {
-			return Source{}, fmt.Errorf("module %s: %s is %d bytes, at most %d allowed", name, file, len(code), MaxModuleBytes)
 		}
 		sum := sha256.Sum256(code)
 		return Source{Name: name, File: path.Join(r.cfg.Dir, file), Code: code, Hash: hex.EncodeToString(sum[:])}, nil
@@ -250,14 +247,14 @@ func (r *Registry) readFolder(root *os.Root, name string) (Source, error) {
 		if len(src.Files) >= MaxModuleFiles {
 			return fmt.Errorf("more than %d .lua files", MaxModuleFiles)
 		}
-		data, err := root.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		total += len(data)
-		if total > MaxModuleBytes {
+		if total >= MaxModuleBytes {
 			return fmt.Errorf("files add up to more than %d bytes", MaxModuleBytes)
 		}
+		data, err := ReadScriptFile(root, p, MaxModuleBytes-total)
+		if err != nil {
+			return fmt.Errorf("%w (the files of a module may add up to %d bytes)", err, MaxModuleBytes)
+		}
+		total += len(data)
 		rel := strings.TrimPrefix(p, name+"/")
 		h.Write([]byte(rel))
 		h.Write([]byte{0})

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/starstreamer/starstreamer/engine"
 	"github.com/starstreamer/starstreamer/stdlib"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -144,7 +145,7 @@ func RunFile(file string, log *slog.Logger) Result {
 		res.Err = err
 		return res
 	}
-	code, err := os.ReadFile(file)
+	code, err := readTestFile(file)
 	if err != nil {
 		res.Err = err
 		return res
@@ -251,4 +252,19 @@ func runTest(L *lua.LState, name string, fn *lua.LFunction, root, module string,
 	}
 	tr.Duration = time.Since(start)
 	return tr
+}
+
+// readTestFile reads a test file the way the engine reads scripts: never
+// blocking on a named pipe, never a device, the size checked before reading.
+func readTestFile(file string) ([]byte, error) {
+	dir, err := os.OpenRoot(filepath.Dir(file))
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	code, err := engine.ReadScriptFile(dir, filepath.Base(file), engine.MaxModuleBytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return code, nil
 }

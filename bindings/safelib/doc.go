@@ -15,7 +15,9 @@
 // recursion), a step budget, and a look at L.Context() every 1024 steps.
 //
 // Open replaces string.find, match, gmatch (and gfind), gsub, rep, format
-// and byte, table.concat, unpack, select, math.random and math.randomseed.
+// and byte, table.concat and table.sort (a work budget: stock gopher-lua
+// compares long strings byte by byte with no look at the context), os.date
+// (a bounded format), unpack, select, math.random and math.randomseed.
 // Each LState gets its own bounded cache of compiled patterns, its own
 // spare matchers and its own random generator.
 //

@@ -133,7 +133,11 @@ func (lb *lib) strFormat(L *lua.LState) int {
 		case 'e', 'E', 'f', 'g', 'G':
 			add(formatFloat(sp, float64(L.CheckNumber(arg))))
 		case 'q':
-			add(quoteString(L.CheckString(arg)))
+			q := L.CheckString(arg)
+			if b.Len()+len(q)+2 > limit { // quoting at least copies it: refuse before building
+				lb.tooLarge(L, 1, "format")
+			}
+			add(quoteString(q))
 		case 's':
 			s := lua.LVAsString(L.ToStringMeta(L.CheckAny(arg)))
 			if sp.prec >= 0 && len(s) > sp.prec {

@@ -9,7 +9,7 @@ import (
 )
 
 // small limits keep these tests fast; the defaults are checked separately.
-var small = Limits{MaxStringBytes: 1000, MaxUnpack: 100}
+var small = Limits{MaxStringBytes: 1000, MaxUnpack: 100, MaxSortWork: 5000, MaxDateFormat: 20}
 
 func TestLimits(t *testing.T) {
 	args101 := strings.TrimSuffix(strings.Repeat("1,", 101), ",")
@@ -63,6 +63,19 @@ func TestLimits(t *testing.T) {
 		{"random empty interval", `return math.random(2, 1)`, "", "bad argument #2 to 'random' (interval is empty)"},
 		{"random too many arguments", `return math.random(1, 2, 3)`, "", "wrong number of arguments"},
 		{"random one value interval", `return math.random(3, 3), math.random(1)`, "3 | 1", ""},
+		{"sort numbers and strings", `local a, b = {3, 1, 2}, {"b", "c", "a"} table.sort(a) table.sort(b) return table.concat(a, ","), table.concat(b, ",")`, "1,2,3 | a,b,c", ""},
+		{"sort with a comparator", `local a = {1, 3, 2} table.sort(a, function(x, y) return x > y end) return table.concat(a, ",")`, "3,2,1", ""},
+		{"sort with __lt", `local mt = {__lt = function(x, y) return x.v < y.v end}
+			local a = {setmetatable({v = 2}, mt), setmetatable({v = 1}, mt)} table.sort(a) return a[1].v .. a[2].v`, "12", ""},
+		{"sort of mixed types", `table.sort({1, "x", 3})`, "", "attempt to compare"},
+		{"sort with an inconsistent comparator ends", `local a = {} for i = 1, 50 do a[i] = i end table.sort(a, function() return true end) return #a`, "50", ""},
+		{"sort leaves the table alone on error", `local a = {3, 2, 1} pcall(table.sort, a, function(x, y) if x == 1 then error("no") end return x < y end) return table.concat(a, ",")`, "3,2,1", ""},
+		{"sort over its work budget", `local a = {} for i = 1, 2000 do a[i] = (i * 7919) % 2000 end table.sort(a)`, "", "'sort': too much work: more than 5000 comparison units"},
+		{"sort of long strings is charged per KiB", `local s = string.rep("a", 1000) .. string.rep("a", 1000) .. string.rep("a", 1000) .. string.rep("a", 1000) .. string.rep("a", 1000)
+			local a = {} for i = 1, 400 do a[i] = s:sub((i * 37) % 400 + 1) end table.sort(a)`, "", "too much work"},
+		{"date with a short format", `return os.date("!%Y", 0)`, "1970", ""},
+		{"date with a long format", `return os.date(string.rep("%c", 11))`, "", "bad argument #1 to 'date' (format too long: 22 bytes, max 20)"},
+		{"format q over the limit", `return string.format("%q", string.rep("a", 999))`, "", "bad argument #1 to 'format' (resulting string too large"},
 	}
 	L := newSafe(t, small)
 	for _, c := range cases {
@@ -86,7 +99,7 @@ func TestDefaultLimitsApplyToZeroFields(t *testing.T) {
 	if got := (Limits{}).withDefaults(); got != d {
 		t.Fatalf("zero limits: %+v, want %+v", got, d)
 	}
-	if d.MaxStringBytes != 1<<20 || d.MaxUnpack != 8000 || d.PatternCache != 64 {
+	if d.MaxStringBytes != 1<<20 || d.MaxUnpack != 8000 || d.PatternCache != 64 || d.MaxSortWork != 10_000_000 || d.MaxDateFormat != 256 {
 		t.Fatalf("defaults changed: %v", d)
 	}
 	L := newSafe(t, Limits{})

@@ -141,8 +141,20 @@ func (lb *lib) mathRandomseed(L *lua.LState) int {
 	return 0
 }
 
+// osDate wraps the stock os.date, refusing a format longer than
+// MaxDateFormat: the stock one expands a format of any length in one Go call
+// (a 1 MB format made a multi-megabyte string).
+func (lb *lib) osDate(stock lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if f, ok := L.Get(1).(lua.LString); ok && len(f) > lb.lim.MaxDateFormat {
+			argError(L, 1, "date", fmt.Sprintf("format too long: %d bytes, max %d", len(f), lb.lim.MaxDateFormat))
+		}
+		return stock(L)
+	}
+}
+
 // String reports the limits, for logs.
 func (lim Limits) String() string {
-	return fmt.Sprintf("string %dB, pattern %d steps/%d depth/%dB, unpack %d, cache %d",
-		lim.MaxStringBytes, lim.MaxPatternSteps, lim.MaxPatternDepth, lim.MaxPatternBytes, lim.MaxUnpack, lim.PatternCache)
+	return fmt.Sprintf("string %dB, pattern %d steps/%d depth/%dB, unpack %d, cache %d, sort %d, date format %dB",
+		lim.MaxStringBytes, lim.MaxPatternSteps, lim.MaxPatternDepth, lim.MaxPatternBytes, lim.MaxUnpack, lim.PatternCache, lim.MaxSortWork, lim.MaxDateFormat)
 }

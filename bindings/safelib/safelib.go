@@ -19,6 +19,8 @@ type Limits struct {
 	MaxPatternBytes int // longest pattern the matcher compiles (default 16 KiB)
 	MaxUnpack       int // most values unpack, select or string.byte return (default 8000)
 	PatternCache    int // compiled patterns kept per LState (default 64; negative: no cache)
+	MaxSortWork     int // table.sort work units: one per comparison plus one per KiB compared (default 10,000,000)
+	MaxDateFormat   int // longest os.date format (default 256 bytes)
 }
 
 // DefaultLimits returns the limits Open uses for zero fields.
@@ -30,6 +32,8 @@ func DefaultLimits() Limits {
 		MaxPatternBytes: 16 << 10,
 		MaxUnpack:       8000,
 		PatternCache:    64,
+		MaxSortWork:     10_000_000,
+		MaxDateFormat:   256,
 	}
 }
 
@@ -51,6 +55,12 @@ func (lim Limits) withDefaults() Limits {
 	if lim.MaxUnpack <= 0 {
 		lim.MaxUnpack = d.MaxUnpack
 	}
+	if lim.MaxSortWork <= 0 {
+		lim.MaxSortWork = d.MaxSortWork
+	}
+	if lim.MaxDateFormat <= 0 {
+		lim.MaxDateFormat = d.MaxDateFormat
+	}
 	if lim.PatternCache == 0 {
 		lim.PatternCache = d.PatternCache
 	}
@@ -69,8 +79,9 @@ type lib struct {
 }
 
 // Open replaces, in L's already opened libraries, string.find, match,
-// gmatch (and its alias gfind), gsub, rep, format and byte, table.concat,
-// the globals unpack and select, and math.random and math.randomseed.
+// gmatch (and its alias gfind), gsub, rep, format and byte, table.concat
+// and table.sort, os.date, the globals unpack and select, and math.random
+// and math.randomseed.
 // The string metatable's __index is the string table itself, so method
 // calls (s:find(...)) reach the replacements too.
 //
@@ -100,6 +111,12 @@ func open(L *lua.LState, lim Limits) *lib {
 	}
 	if t, ok := L.GetGlobal(lua.TabLibName).(*lua.LTable); ok {
 		t.RawSetString("concat", L.NewFunction(lb.tabConcat))
+		t.RawSetString("sort", L.NewFunction(lb.tabSort))
+	}
+	if t, ok := L.GetGlobal(lua.OsLibName).(*lua.LTable); ok {
+		if stock, ok := t.RawGetString("date").(*lua.LFunction); ok && stock.IsG {
+			t.RawSetString("date", L.NewFunction(lb.osDate(stock.GFunction)))
+		}
 	}
 	if t, ok := L.GetGlobal(lua.MathLibName).(*lua.LTable); ok {
 		t.RawSetString("random", L.NewFunction(lb.mathRandom))
