@@ -59,7 +59,7 @@ type instance struct {
 	required  map[string]lua.LValue
 	protos    map[string]*lua.FunctionProto // compiled files by source name, for error messages
 	warnings  []string                      // the static pass's findings; set by Load, then read-only
-	goBody    *lua.LFunction // makes a Lua body for a Go function (see luaBody)
+	goBody    *lua.LFunction                // makes a Lua body for a Go function (see luaBody)
 	stopping  bool
 	exiting   bool
 	corrupted bool
