@@ -14,7 +14,7 @@ test:
 
 # the race detector on the concurrent packages
 race:
-    go test -race ./engine/... ./bindings/... ./web/... ./platform/... .
+    go test -race ./engine/... ./bindings/... ./web/... ./platform/... ./app ./e2e
 
 # the benchmarks (figures for issue notes)
 bench:

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end tests of Twitch through the whole engine, as `starstreamer run`
 // wires it: twitchtest (a fake EventSub WebSocket + Helix + OAuth server) →
@@ -8,14 +8,10 @@ package main
 // records, so every assertion is on what left the engine.
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/starstreamer/starstreamer/app"
 	"io"
 	stdlog "log"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,7 +21,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -99,16 +94,12 @@ func startTwitchEngine(tb testing.TB, scripts map[string]string, fo twitchtest.O
 	addr := l.Addr().String()
 	l.Close()
 
-	fs, o := newFlagSet("t", io.Discard)
-	args := []string{"--scripts", sdir, "--data", filepath.Join(dir, "data", "ss.db"), "--addr", addr, "--obs-addr", "",
+	args := []string{"--log-level", "debug", "--scripts", sdir, "--data", filepath.Join(dir, "data", "ss.db"), "--addr", addr, "--obs-addr", "",
 		"--twitch-client-id", e2eClientID, "--twitch-channel", e2eBroadcaster.Login, "--twitch-token", e2eToken,
 		"--twitch-auth-url", srv.AuthURL(), "--twitch-api-url", srv.HelixURL(),
 		"--twitch-eventsub-url", srv.EventSubURL(), "--twitch-subscriptions-url", srv.SubscriptionsURL()}
 	for _, f := range extraFlags {
 		args = append(args, f(srv)...)
-	}
-	if err := parseFlags(fs, args, func(string) string { return "" }); err != nil {
-		tb.Fatal(err)
 	}
 	te := &twitchEngine{tb: tb, srv: srv, base: "http://" + addr, logs: &lockedLog{}}
 	tb.Cleanup(func() {
@@ -120,21 +111,8 @@ func startTwitchEngine(tb testing.TB, scripts map[string]string, fo twitchtest.O
 			tb.Logf("engine log:\n%s", logs)
 		}
 	})
-	log := slog.New(slog.NewTextHandler(te.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- app.Run(ctx, o.appConfig(log)) }()
-	tb.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-stopped:
-			if err != nil {
-				tb.Errorf("engine stopped with %v", err)
-			}
-		case <-time.After(e2eWait):
-			tb.Error("engine did not stop")
-		}
-	})
+	p := startProcess(tb, te.logs, args...)
+	tb.Cleanup(func() { p.stop(tb, e2eWait) })
 
 	if te.ss, err = srv.NextSession(e2eWait); err != nil {
 		tb.Fatal(err)
@@ -268,7 +246,7 @@ func (te *twitchEngine) sendFile(ss *twitchtest.Session, name string) {
 }
 
 func twitchTestdata(name string) string {
-	return filepath.Join("platform", "twitch", "testdata", name+".json")
+	return filepath.Join("..", "platform", "twitch", "testdata", name+".json")
 }
 
 // twitchChatFrame is testdata/channel.chat.message.json (viewer32, moderator and
@@ -293,24 +271,6 @@ func twitchChatFrame(tb testing.TB, id, text string) []byte {
 		tb.Fatal(err)
 	}
 	return b
-}
-
-// lockedLog is the engine's log, written by many goroutines.
-type lockedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *lockedLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *lockedLog) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // luaWho is shared by the modules below: DESIGN.md's one user shape
@@ -631,7 +591,7 @@ end)
 
 func TestTwitchStreamAndUserFromLua(t *testing.T) {
 	t.Parallel()
-	chatLua, err := os.ReadFile(filepath.Join("scripts", "chat.lua"))
+	chatLua, err := os.ReadFile(filepath.Join("..", "scripts", "chat.lua"))
 	if err != nil {
 		t.Fatal(err)
 	}

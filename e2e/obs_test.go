@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // End-to-end tests of OBS through the whole engine: a real OBS 29 with
 // obs-websocket 5.1 (platform/obs/obstest, headless under Xvfb), the engine
@@ -15,9 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/starstreamer/starstreamer/app"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -41,15 +39,6 @@ import (
 
 // obsShared is the OBS the tests of this package share.
 var obsShared obstest.Shared
-
-func TestMain(m *testing.M) {
-	runAsEngineIfAsked() // a child process of TestKillNineDuringGiveStormKeepsTheCoins
-	code := m.Run()
-	if err := obsShared.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping the shared OBS:", err)
-	}
-	os.Exit(code)
-}
 
 // obsWait bounds every wait on OBS or the engine: it decides when a broken
 // test gives up, never whether a working one passes.
@@ -526,45 +515,20 @@ func currentSceneRaw(b *testing.B, o *obstest.OBS) string {
 func startOBSBenchEngine(b *testing.B, o *obstest.OBS) (base, token string) {
 	b.Helper()
 	dir := b.TempDir()
-	sdir := filepath.Join(dir, "scripts")
-	if err := os.MkdirAll(sdir, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(sdir, "obsbench.lua"), []byte(obsBenchModule), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	fs, opts := newFlagSet("t", io.Discard)
-	if err := parseFlags(fs, []string{"--scripts", sdir, "--data", filepath.Join(dir, "data", "ss.db"), "--addr", addr,
-		"--obs-addr", o.Addr, "--obs-password", o.Password}, func(string) string { return "" }); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- app.Run(ctx, opts.appConfig(slog.New(slog.DiscardHandler))) }()
+	sdir := writeScripts(b, dir, map[string]string{"obsbench.lua": obsBenchModule})
+	data := filepath.Join(dir, "data", "ss.db")
+	addr := freeAddr(b)
+	logs := &lockedLog{}
+	p := startProcess(b, logs, "--scripts", sdir, "--data", data, "--addr", addr, "--obs-addr", o.Addr, "--obs-password", o.Password)
 	b.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-stopped:
-			if err != nil {
-				b.Errorf("engine stopped with %v", err)
-			}
-		case <-time.After(obsWait):
-			b.Error("engine did not stop")
+		p.stop(b, obsWait)
+		if b.Failed() {
+			b.Logf("engine log:\n%s", logs.String())
 		}
 	})
 	base = "http://" + addr
 	waitEngineReady(b, base, "obsbench")
-	tok, err := os.ReadFile(app.TokenFile(opts.data))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return base, strings.TrimSpace(string(tok))
+	return base, readToken(b, data, obsWait)
 }
 
 func postAPI(base, token, path, body string) (int, string) {

@@ -1,89 +1,41 @@
-package main
+package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/starstreamer/starstreamer/app"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/starstreamer/starstreamer/engine"
 )
 
-// childEnv makes the test binary run as the engine itself (see
-// runAsEngineIfAsked), so a test can kill -9 a real engine process.
-const childEnv = "STARSTREAMER_TEST_ENGINE_ARGS"
-
-// runAsEngineIfAsked is called first by TestMain: in a child started by
-// startEngineProcess it runs `starstreamer` with the given arguments and
-// exits.
-func runAsEngineIfAsked() {
-	args := os.Getenv(childEnv)
-	if args == "" {
-		return
-	}
-	var argv []string
-	if err := json.Unmarshal([]byte(args), &argv); err != nil {
-		fmt.Fprintln(os.Stderr, "bad", childEnv, err)
-		os.Exit(2)
-	}
-	os.Exit(run(context.Background(), argv, os.Stdout, os.Stderr))
-}
-
-func startEngineProcess(t *testing.T, args ...string) *exec.Cmd {
-	t.Helper()
-	argv, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+string(argv))
-	logf, err := os.Create(filepath.Join(t.TempDir(), "engine.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = io.Discard, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("engine log:\n%s", b)
-		}
-		logf.Close()
-	})
-	return cmd
-}
-
-// killDuringStorm runs the engine as a child process, sends !give from random
+// killDuringStorm runs the engine, sends !give from random
 // viewers to random viewers from 4 goroutines, kills the process with SIGKILL
 // after d and returns how many events were accepted.
 func killDuringStorm(t *testing.T, scripts, db string, viewers int, d time.Duration) int64 {
 	t.Helper()
 	addr := freeAddr(t)
 	base := "http://" + addr
-	cmd := startEngineProcess(t, "run", "--scripts", scripts, "--data", db, "--addr", addr, "--obs-addr", "")
-	var token string
+	logs := &lockedLog{}
+	p := startProcess(t, logs, "--scripts", scripts, "--data", db, "--addr", addr, "--obs-addr", "")
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("engine log:\n%s", logs.String())
+		}
+	})
+	token := readToken(t, db, 15*time.Second)
 	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
 		if time.Since(start) > 15*time.Second {
 			t.Fatal("the engine process did not come up")
 		}
-		b, err := os.ReadFile(app.TokenFile(db))
-		if err != nil {
-			continue
-		}
-		token = strings.TrimSpace(string(b))
 		resp, err := http.Get(base + "/api/modules/rpg")
 		if err != nil {
 			continue
@@ -129,10 +81,7 @@ func killDuringStorm(t *testing.T, scripts, db string, viewers int, d time.Durat
 		}()
 	}
 	time.Sleep(d)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
+	p.kill()
 	close(stop)
 	wg.Wait()
 	return sent.Load()
@@ -176,7 +125,7 @@ func TestKillNineDuringGiveStormKeepsTheCoins(t *testing.T) {
 	}
 	dir := t.TempDir()
 	scripts, db := filepath.Join(dir, "scripts"), filepath.Join(dir, "data", "ss.db")
-	if err := os.CopyFS(filepath.Join(scripts, "rpg"), os.DirFS("scripts/rpg")); err != nil {
+	if err := os.CopyFS(filepath.Join(scripts, "rpg"), os.DirFS("../scripts/rpg")); err != nil {
 		t.Fatal(err)
 	}
 	const viewers, coins = 8, 1000
