@@ -24,6 +24,11 @@ type budgetCtx struct {
 
 var errBudget = errors.New("budget exceeded")
 
+// errHeap is the reason of a slice cut because the Go heap passed its limit.
+// It does not count against the module whose slice happened to run: the
+// module that holds the memory is found by memoryPressure.
+var errHeap = errors.New("memory limit exceeded")
+
 func newBudgetCtx() *budgetCtx {
 	b := &budgetCtx{}
 	ch := make(chan struct{})
@@ -172,7 +177,7 @@ func (w *watchdog) run() {
 				for b := range w.budgets {
 					b.cutIf(func(int64, int64) error {
 						cut = true
-						return fmt.Errorf("memory limit exceeded: the engine's heap reached %d MiB (limit %d MiB) while this handler ran", h>>20, w.heapMax>>20)
+						return fmt.Errorf("%w: the engine's heap reached %d MiB (limit %d MiB) while this handler ran", errHeap, h>>20, w.heapMax>>20)
 					})
 				}
 				w.mu.Unlock()

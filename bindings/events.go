@@ -336,11 +336,12 @@ func (in *instance) handleEvent(e *engine.Event, subs []*engine.Subscription) {
 
 // runFilter calls a Lua filter synchronously (it may not wait) within the budget.
 func (in *instance) runFilter(h *handler, e *engine.Event, evt lua.LValue) (pass bool) {
-	in.bctx.arm(in.rt.cfg.HandlerBudget)
-	err := in.L.CallByParam(lua.P{Fn: h.luaFilter, NRet: 1, Protect: true}, evt)
-	fired, reason := in.bctx.disarm()
-	if fired {
-		err = reason
+	var err error
+	if cut := in.gate(nil, func() error {
+		err = in.L.CallByParam(lua.P{Fn: h.luaFilter, NRet: 1, Protect: true}, evt)
+		return err
+	}); cut != nil {
+		err = cut
 	}
 	if err != nil {
 		inv := &invocation{what: "filter of handler " + h.where, event: e.Type, sub: h.sub}

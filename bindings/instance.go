@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/starstreamer/starstreamer/engine"
 	lua "github.com/yuin/gopher-lua"
@@ -42,28 +43,35 @@ type instance struct {
 	started atomic.Bool
 
 	// owner-goroutine state
-	L         *lua.LState
-	bctx      *budgetCtx
-	keys      interner
-	emits     *rate.Limiter
-	info      engine.ModuleInfo
-	declared  bool // module{} was called
-	config    *lua.LTable
-	pending   []*engine.Subscription
-	handlers  map[*handler]struct{}
-	timers    map[*timer]struct{}
-	exports   map[string]*lua.LFunction
-	threads   map[*lua.LState]*invocation
-	wants     map[*lua.LState]int // results the call site of each yielded thread wants (see yield)
-	pool      []*lua.LState
-	required  map[string]lua.LValue
-	protos    map[string]*lua.FunctionProto // compiled files by source name, for error messages
-	warnings  []string                      // the static pass's findings; set by Load, then read-only
-	goBody    *lua.LFunction                // makes a Lua body for a Go function (see luaBody)
-	stopping  bool
-	exiting   bool
-	corrupted bool
-	loading   bool // the top level is running: nothing may act outside the VM or wait (see acts)
+	L           *lua.LState
+	bctx        *budgetCtx
+	keys        interner
+	emits       *rate.Limiter
+	info        engine.ModuleInfo
+	declared    bool // module{} was called
+	config      *lua.LTable
+	pending     []*engine.Subscription
+	handlers    map[*handler]struct{}
+	timers      map[*timer]struct{}
+	exports     map[string]*lua.LFunction
+	threads     map[*lua.LState]*invocation
+	wants       map[*lua.LState]int                   // results the call site of each yielded thread wants (see yield)
+	ended       map[*lua.LState]bool                  // threads whose function ended in a tail call of a waiting binding
+	cos         map[weak.Pointer[lua.LState]]struct{} // the script's own coroutines, alive
+	coActive    map[*lua.LState]bool                  // script coroutines running or resuming another
+	inLua       bool                                  // a slice is running (see gate)
+	strikes     []time.Time                           // when slices were cut (see strike)
+	quarantined bool
+	stopBy      time.Time // set when a stop began: no slice runs past it
+	pool        []*lua.LState
+	required    map[string]lua.LValue
+	protos      map[string]*lua.FunctionProto // compiled files by source name, for error messages
+	warnings    []string                      // the static pass's findings; set by Load, then read-only
+	goBody      *lua.LFunction                // makes a Lua body for a Go function (see luaBody)
+	stopping    bool
+	exiting     bool
+	corrupted   bool
+	loading     bool // the top level is running: nothing may act outside the VM or wait (see acts)
 
 	// counters read by Status from other goroutines
 	stMu        sync.Mutex
@@ -116,6 +124,9 @@ func newInstance(rt *Runtime, reg *engine.Registry, src engine.Source) *instance
 		exports:  map[string]*lua.LFunction{},
 		threads:  map[*lua.LState]*invocation{},
 		wants:    map[*lua.LState]int{},
+		ended:    map[*lua.LState]bool{},
+		cos:      map[weak.Pointer[lua.LState]]struct{}{},
+		coActive: map[*lua.LState]bool{},
 		required: map[string]lua.LValue{},
 		protos:   map[string]*lua.FunctionProto{},
 		bctx:     newBudgetCtx(),
@@ -261,11 +272,6 @@ func (in *instance) spawn(fn *lua.LFunction, args []lua.LValue, inv *invocation)
 func (in *instance) resume(inv *invocation, fn *lua.LFunction, args []lua.LValue) {
 	for {
 		th := inv.stack[len(inv.stack)-1]
-		remaining := in.rt.cfg.HandlerBudget - inv.used
-		if remaining <= 0 {
-			in.finish(inv, nil, fmt.Errorf("CPU budget of %v exceeded", in.rt.cfg.HandlerBudget))
-			return
-		}
 		inv.waiting = false
 		if fn == nil { // th yielded: its call site gets exactly the results it wants
 			if want, ok := in.wants[th]; ok {
@@ -273,17 +279,29 @@ func (in *instance) resume(inv *invocation, fn *lua.LFunction, args []lua.LValue
 				args = adjustResults(args, want)
 			}
 		}
-		in.bctx.arm(remaining)
-		t0 := time.Now()
-		st, err, rets := in.safeResume(th, fn, args)
-		inv.used += time.Since(t0)
-		if fired, reason := in.bctx.disarm(); fired {
-			in.finish(inv, nil, atLine(err, reason))
-			return
-		}
-		if in.corrupted {
-			in.finish(inv, nil, err)
-			return
+		var st lua.ResumeState
+		var err error
+		var rets []lua.LValue
+		if fn == nil && in.ended[th] {
+			// th's function ended with `return waiting_binding(...)`: these are its results
+			delete(in.ended, th)
+			st, rets = lua.ResumeOK, args
+		} else {
+			if gerr := in.gate(inv, func() error {
+				st, err, rets = in.L.Resume(th, fn, args...)
+				return err
+			}); gerr != nil {
+				in.finish(inv, nil, gerr)
+				return
+			}
+			if st == lua.ResumeOK && inv.waiting {
+				// gopher-lua drops the frame of a function that tail-calls a Go
+				// function (`return call("m.f")`), so th ran out of frames while
+				// the binding waits: the invocation is not over, and the values
+				// th is resumed with are its results
+				in.ended[th] = true
+				st = lua.ResumeYield
+			}
 		}
 		switch st {
 		case lua.ResumeYield:
@@ -308,7 +326,12 @@ func (in *instance) resume(inv *invocation, fn *lua.LFunction, args []lua.LValue
 				msgh := inv.msgh[len(inv.msgh)-1]
 				inv.msgh = inv.msgh[:len(inv.msgh)-1]
 				delete(in.threads, th)
-				fn, args = nil, []lua.LValue{lua.LFalse, in.applyMsgh(errorValue(err), msgh)}
+				v, gerr := in.applyMsgh(inv, errorValue(err), msgh)
+				if gerr != nil {
+					in.finish(inv, nil, gerr)
+					return
+				}
+				fn, args = nil, []lua.LValue{lua.LFalse, v}
 				continue
 			}
 			in.finish(inv, nil, err)
@@ -325,18 +348,60 @@ func errorValue(err error) lua.LValue {
 	return lua.LString(err.Error())
 }
 
-// safeResume resumes th and turns a Go panic that escaped gopher-lua into an
+// gate is the one way Go enters Lua: every resume of an invocation's thread,
+// every Lua filter and every xpcall message handler run through it. It arms
+// the CPU budget with what is left of inv's (the whole budget when inv is
+// nil), times the slice, and turns a Go panic that escaped gopher-lua into an
 // error; such an LState cannot be trusted again, so the module is rebuilt.
-func (in *instance) safeResume(th *lua.LState, fn *lua.LFunction, args []lua.LValue) (st lua.ResumeState, err error, rets []lua.LValue) {
+// It returns the reason when the slice was cut (budget, memory, stop; at the
+// line of run's error, the Lua error the cut raised) or panicked, and nil
+// otherwise: run's own error is the caller's. Called inside a running slice
+// (a nested entry, e.g. xpcall's handler while pcall runs a child) it only
+// runs run, under the slice already armed.
+func (in *instance) gate(inv *invocation, run func() error) (err error) {
+	if in.inLua {
+		_ = run()
+		return nil
+	}
+	if in.exiting {
+		return errStopped
+	}
+	limit := in.rt.cfg.HandlerBudget
+	if inv != nil {
+		limit -= inv.used
+		if limit <= 0 {
+			return fmt.Errorf("CPU budget of %v exceeded", in.rt.cfg.HandlerBudget)
+		}
+	}
+	limit = in.clipToStop(limit)
+	in.inLua = true
+	in.bctx.arm(limit)
+	t0 := time.Now()
 	defer func() {
-		if p := recover(); p != nil {
+		p := recover()
+		if inv != nil {
+			inv.used += time.Since(t0)
+		}
+		in.inLua = false
+		fired, reason := in.bctx.disarm()
+		switch {
+		case p != nil:
 			in.corrupted = true
-			st, err = lua.ResumeError, fmt.Errorf("internal error in the Lua VM (the module will be reloaded): %v", p)
+			err = fmt.Errorf("internal error in the Lua VM (the module will be reloaded): %v", p)
 			in.rt.log.Error("Lua VM panicked", "module", in.name, "panic", p, "stack", string(debug.Stack()))
-			go func() { _ = in.reg.Reload(context.Background(), in.name) }()
+			if in.reg != nil {
+				go func() { _ = in.reg.Reload(context.Background(), in.name) }()
+			}
+		case fired:
+			err = atLine(err, reason)
+			in.cut(reason)
+		case in.corrupted:
+			err = errors.New("internal error in the Lua VM (the module will be reloaded)")
+		default:
+			err = nil // run's own error is the caller's to handle
 		}
 	}()
-	return in.L.Resume(th, fn, args...)
+	return run()
 }
 
 func (in *instance) finish(inv *invocation, rets []lua.LValue, err error) {
@@ -351,6 +416,7 @@ func (in *instance) finish(inv *invocation, rets []lua.LValue, err error) {
 	for i, th := range inv.stack {
 		delete(in.threads, th)
 		delete(in.wants, th)
+		delete(in.ended, th)
 		if i == 0 && err == nil {
 			in.recycle(th)
 		}
@@ -401,6 +467,14 @@ func (in *instance) describe(inv *invocation, err error) error {
 	}
 	msg = in.explainCall(msg)
 	return &ScriptError{Module: in.name, What: inv.what, Event: inv.event, Msg: msg}
+}
+
+// clipToStop shortens a slice's limit so that it ends by the stop deadline.
+func (in *instance) clipToStop(limit time.Duration) time.Duration {
+	if in.stopBy.IsZero() {
+		return limit
+	}
+	return max(min(limit, time.Until(in.stopBy)), time.Millisecond)
 }
 
 // ScriptError is an error raised by a module's Lua code or by the sandbox
@@ -614,7 +688,7 @@ func (in *instance) Info() engine.ModuleInfo {
 // Init runs init() if the module defines it.
 func (in *instance) Init(ctx context.Context) error {
 	return in.runAndWait(ctx, "init()", func() *lua.LFunction {
-		f, _ := in.L.GetGlobal("init").(*lua.LFunction)
+		f, _ := in.L.G.Global.RawGetString("init").(*lua.LFunction) // raw: a metatable on _G must not run here
 		return f
 	})
 }
@@ -653,7 +727,7 @@ func (in *instance) Stop(ctx context.Context) {
 		for t := range in.timers {
 			t.stop()
 		}
-		f, _ := in.L.GetGlobal("shutdown").(*lua.LFunction)
+		f, _ := in.L.G.Global.RawGetString("shutdown").(*lua.LFunction) // raw, as init
 		if f == nil || !in.started.Load() {
 			in.teardown()
 			return
@@ -676,11 +750,13 @@ func (in *instance) Stop(ctx context.Context) {
 	}
 }
 
-// teardown ends everything (owner goroutine).
+// teardown ends everything (owner goroutine). It runs once: the invocations it
+// ends may call it again (shutdown()'s onDone), and a later call returns.
 func (in *instance) teardown() {
 	if in.exiting {
 		return
 	}
+	in.exiting = true
 	in.cancel()
 	for _, inv := range in.threads {
 		if !inv.finished {
@@ -695,7 +771,6 @@ func (in *instance) teardown() {
 	}
 	in.rt.wd.remove(in.bctx)
 	in.L.Close()
-	in.exiting = true
 }
 
 // Call runs exported function fn with copies of args.

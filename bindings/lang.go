@@ -16,8 +16,8 @@ var langDocs = []Doc{
 	{Name: "load", Syntax: "load(text [, name]) -> fn | nil, err", Context: "anywhere", Summary: "Compiles Lua text (never bytecode) in the module's own environment. loadstring is the same."},
 }
 
-// coWrapSource builds coroutine.wrap on the sandbox's coroutine.create, so
-// that wrapped coroutines get the budget context too.
+// coWrapSource builds coroutine.wrap on the sandbox's coroutine.create and
+// resume, so wrapped coroutines get the same checks.
 const coWrapSource = `local create, resume, error = coroutine.create, coroutine.resume, error
 local function pass(ok, ...) if not ok then error((...), 2) end return ... end
 coroutine.wrap = function(f)
@@ -41,9 +41,6 @@ var (
 	goBodyProto *lua.FunctionProto
 )
 
-// Coroutines a script may create in one invocation (each is a whole LState).
-const maxCoroutinesPerRun = 1000
-
 func (in *instance) installLang(L *lua.LState) {
 	for _, n := range []string{"pcall", "try"} {
 		L.SetGlobal(n, L.NewFunction(in.luaPcall))
@@ -52,44 +49,8 @@ func (in *instance) installLang(L *lua.LState) {
 	L.SetGlobal("print", L.NewFunction(in.luaPrint))
 	L.SetGlobal("load", L.NewFunction(in.luaLoad))
 	L.SetGlobal("loadstring", L.NewFunction(in.luaLoad))
-	co, _ := L.GetGlobal("coroutine").(*lua.LTable)
-	if co == nil {
-		return
-	}
-	stock, _ := co.RawGetString("create").(*lua.LFunction)
-	created := 0
-	co.RawSetString("create", L.NewFunction(func(L *lua.LState) int {
-		if f := L.CheckFunction(1); f.IsG {
-			L.Replace(1, in.luaBody(L, f))
-		}
-		created++
-		if created > maxCoroutinesPerRun*100 {
-			L.RaiseError("too many coroutines created by this module (%d)", created)
-		}
-		saved := L.RemoveContext()
-		n := stock.GFunction(L)
-		if saved != nil {
-			L.SetContext(saved)
-		}
-		if th, ok := L.Get(-1).(*lua.LState); ok {
-			th.SetContext(in.bctx)
-		}
-		return n
-	}))
-	coWrapOnce.Do(func() {
-		var err error
-		coWrapProto, err = compileLua([]byte(coWrapSource), "=coroutine.wrap")
-		if err != nil {
-			panic(err)
-		}
-		goBodyProto, err = compileLua([]byte(goBodySource), "=go")
-		if err != nil {
-			panic(err)
-		}
-	})
-	L.Push(L.NewFunctionFromProto(coWrapProto))
-	L.Call(0, 0)
-	L.Push(L.NewFunctionFromProto(goBodyProto))
+	in.installCoroutines(L)
+	L.Push(L.NewFunctionFromProto(goBodyProto)) // compiled by installCoroutines
 	L.Call(0, 1)
 	in.goBody = L.Get(-1).(*lua.LFunction)
 	L.Pop(1)
@@ -131,7 +92,7 @@ func (in *instance) protectedCall(L *lua.LState, fn lua.LValue, firstArg int, ms
 	}
 	lf, isFn := fn.(*lua.LFunction)
 	inv := in.threads[L]
-	if !isFn || inv == nil || inv.finished || !yieldable() {
+	if !isFn || inv == nil || inv.finished || len(inv.stack) >= maxPcallChildren || !yieldable() {
 		// plain protected call: waiting inside it is refused by yieldFor's guard
 		L.SetTop(0)
 		L.Push(fn)
@@ -151,6 +112,13 @@ func (in *instance) protectedCall(L *lua.LState, fn lua.LValue, firstArg int, ms
 	child := in.thread()
 	in.threads[child] = inv
 	st, err, rets := L.Resume(child, lf, args...)
+	if st == lua.ResumeOK && inv.waiting {
+		// fn's last act was a tail call of a waiting binding (return sleep(1)):
+		// gopher-lua dropped fn's frame, the wait goes on, and the values the
+		// child is resumed with are fn's results
+		in.ended[child] = true
+		st = lua.ResumeYield
+	}
 	switch st {
 	case lua.ResumeYield:
 		if !inv.waiting {
@@ -170,22 +138,32 @@ func (in *instance) protectedCall(L *lua.LState, fn lua.LValue, firstArg int, ms
 		return len(rets) + 1
 	}
 	delete(in.threads, child)
+	v, gerr := in.applyMsgh(inv, errorValue(err), msgh)
+	if gerr != nil {
+		L.RaiseError("%v", gerr)
+	}
 	L.Push(lua.LFalse)
-	L.Push(in.applyMsgh(errorValue(err), msgh))
+	L.Push(v)
 	return 2
 }
 
-// applyMsgh runs xpcall's message handler on an error value.
-func (in *instance) applyMsgh(ev lua.LValue, msgh *lua.LFunction) lua.LValue {
+// applyMsgh runs xpcall's message handler on an error value, through the
+// gate: after a wait it runs outside any slice, and must not run unbudgeted.
+func (in *instance) applyMsgh(inv *invocation, ev lua.LValue, msgh *lua.LFunction) (lua.LValue, error) {
 	if msgh == nil {
-		return ev
+		return ev, nil
 	}
-	if err := in.L.CallByParam(lua.P{Fn: msgh, NRet: 1, Protect: true}, ev); err != nil {
-		return errorValue(err)
-	}
-	v := in.L.Get(-1)
-	in.L.Pop(1)
-	return v
+	var v lua.LValue
+	err := in.gate(inv, func() error {
+		if err := in.L.CallByParam(lua.P{Fn: msgh, NRet: 1, Protect: true}, ev); err != nil {
+			v = errorValue(err)
+			return err
+		}
+		v = in.L.Get(-1)
+		in.L.Pop(1)
+		return nil
+	})
+	return v, err
 }
 
 func (in *instance) luaPrint(L *lua.LState) int {

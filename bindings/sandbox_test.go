@@ -196,7 +196,11 @@ end)`,
 	}, func(c *Config) { c.HeapLimit = 128 << 20 })
 	waitFor(t, 30*time.Second, func() bool { return te.module("hoard").Status == "failed" })
 	st := te.module("hoard")
-	if !strings.Contains(st.LastError, "held about") || !strings.Contains(st.LastError, "over the 128 MiB limit") {
+	// on a loaded machine (or under -race) its ticks may run past the budget:
+	// then it is quarantined as a repeat offender before the walk finds it;
+	// either way the module that holds the memory is the one stopped
+	memory := strings.Contains(st.LastError, "held about") && strings.Contains(st.LastError, "over the 128 MiB limit")
+	if !memory && !strings.Contains(st.LastError, "quarantined") {
 		t.Fatalf("hoard stopped with %q", st.LastError)
 	}
 	if st := te.module("ping"); st.Status != "running" {
