@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -83,6 +84,7 @@ type instance struct {
 	nHandlers   int
 	nTimers     int
 	commands    []engine.CommandInfo
+	events      []string // patterns of the handlers that are not commands
 	exportNames []string
 	heapEst     int64
 }
@@ -832,7 +834,7 @@ func (in *instance) Status() engine.InstanceStatus {
 	defer in.stMu.Unlock()
 	return engine.InstanceStatus{
 		Handlers: in.nHandlers, Commands: append([]engine.CommandInfo(nil), in.commands...),
-		Exports: append([]string(nil), in.exportNames...), Timers: in.nTimers, Running: in.running,
+		Exports: append([]string(nil), in.exportNames...), Events: append([]string(nil), in.events...), Timers: in.nTimers, Running: in.running,
 		Invocations: in.invocations, Errors: in.errCount, LastError: in.lastErr, LastErrorAt: in.lastErrAt,
 		Dropped: in.dropped.Load(), HeapEstimate: in.heapEst, Warnings: in.warnings,
 	}
@@ -841,6 +843,7 @@ func (in *instance) Status() engine.InstanceStatus {
 // refreshCounts updates what Status reports (owner goroutine).
 func (in *instance) refreshCounts() {
 	var cmds []engine.CommandInfo
+	var events []string
 	live := 0
 	for h := range in.handlers {
 		if h.dead {
@@ -849,10 +852,15 @@ func (in *instance) refreshCounts() {
 		live++
 		if h.trigger != nil {
 			cmds = append(cmds, h.trigger.info(in.name))
+		} else {
+			events = append(events, h.sub.Patterns...)
 		}
 	}
+	slices.Sort(events)
+	events = slices.Compact(events)
+	slices.SortFunc(cmds, func(a, b engine.CommandInfo) int { return strings.Compare(a.Name, b.Name) })
 	names := sortedKeys(in.exports)
 	in.stMu.Lock()
-	in.nHandlers, in.commands, in.exportNames, in.nTimers = live, cmds, names, len(in.timers)
+	in.nHandlers, in.commands, in.events, in.exportNames, in.nTimers = live, cmds, events, names, len(in.timers)
 	in.stMu.Unlock()
 }

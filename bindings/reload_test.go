@@ -210,7 +210,7 @@ on_event("x", function() end)`), false)
 	if st := te.module("pasted"); st.Status != "awaiting_approval" {
 		t.Fatalf("status %s", st.Status)
 	}
-	if _, err := te.reg.Approve(ctx, "pasted"); err != nil {
+	if _, err := te.reg.Approve(ctx, "pasted", ""); err != nil {
 		t.Fatal(err)
 	}
 	if st := te.module("pasted"); st.Status != "running" {

@@ -59,7 +59,7 @@ func TestTopLevelHasNoEffectOutsideTheVM(t *testing.T) {
 		if err != nil {
 			t.Fatalf("inspect: %v", err)
 		}
-		if info.Name != "actor" {
+		if info.Module.Name != "actor" || len(info.Commands) != 1 || info.Timers != 1 {
 			t.Fatalf("inspect read %+v", info)
 		}
 		time.Sleep(50 * time.Millisecond) // the timer would have fired by now

@@ -17,6 +17,9 @@
 //     fully and only then swaps it in (Bus.Replace is one atomic step, so no
 //     event is dropped or handled twice); if the new one fails, the old one keeps
 //     running and the error is kept for the panel.
+//     A module installed from the panel runs only with the permissions the
+//     streamer approved; approvals live in scripts/.approvals.json
+//     (approvals.go, docs/trust.md).
 //   - Watcher: fsnotify on the scripts folder, debounced per module.
 //   - ReadScriptFile: how every file a user can place is read: opened
 //     without blocking, regular files only, size checked before reading.

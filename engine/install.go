@@ -3,28 +3,33 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"reflect"
 	"sort"
+	"time"
 )
 
 // Install saves a script pasted into the panel as scripts/NAME.lua, NAME coming
-// from its module{name=...}. The script is first compiled and its top level run
-// in a throw-away sandbox to read module{}; it must declare a valid name. An
+// from its module{name=...}. The script is first inspected (its top level run
+// without effect, see Loader) to read module{}; it must declare a valid name. An
 // existing module of that name is replaced only when replace is true. The
-// installed module stays disabled until Approve: it needs approval of exactly the
-// permissions it declares, now and after any later change of that list.
+// installed module is listed in ApprovalsFile (and marked in the store) before
+// its file is written, so it does not run until Approve: it needs approval of
+// exactly the permissions it declares, now and after any later change of that
+// list.
 func (r *Registry) Install(ctx context.Context, code []byte, replace bool) (ModuleInfo, error) {
 	if len(code) > MaxModuleBytes {
 		return ModuleInfo{}, fmt.Errorf("script is %d bytes, at most %d allowed", len(code), MaxModuleBytes)
 	}
-	info, err := r.Inspect(ctx, code)
+	ins, err := r.Inspect(ctx, code)
 	if err != nil {
 		return ModuleInfo{}, err
 	}
+	info := ins.Module
 	name := info.Name
 	if name == "" {
 		return info, errors.New("the script has no module{ name = \"...\" }: a pasted script must name itself")
@@ -42,33 +47,89 @@ func (r *Registry) Install(ctx context.Context, code []byte, replace bool) (Modu
 		r.stop(ctx, existing, StatusAwaitingApproval)
 		existing.op.Unlock()
 	}
-	off := false
+	// Trust first, then the file: the watcher may load it at once.
+	if err := r.updateApprovals(func(a map[string]*Approval) { a[name] = &Approval{Installed: time.Now().UTC()} }); err != nil {
+		return info, err
+	}
 	if err := r.cfg.Store.UpdateModuleSettings(name, func(ms *ModuleSettings) {
-		ms.Enabled, ms.NeedsApproval, ms.Approved, ms.ApprovedHash = &off, true, nil, ""
+		ms.Enabled, ms.NeedsApproval, ms.Approved, ms.ApprovedHash = nil, true, nil, ""
 	}); err != nil {
 		return info, err
 	}
 	if err := r.writeScript(name, code); err != nil {
 		return info, err
 	}
+	perms := sortedPerms(info.Permissions)
 	m := r.getOrAdd(name)
 	m.mu.Lock()
 	m.status, m.info, m.file = StatusAwaitingApproval, info, r.cfg.Dir+"/"+name+".lua"
-	m.loadErr = fmt.Sprintf("installed from the panel: approve its permissions %v to run it", info.Permissions)
+	m.needsApproval, m.approved, m.awaiting = true, nil, perms
+	m.loadErr = fmt.Sprintf("module %s was installed from the panel and asks for permissions %v: review and approve it in the panel before it can run", name, perms)
 	m.mu.Unlock()
+	r.log.Info("script installed from the panel; it awaits approval", "module", name, "permissions", perms)
 	r.emit("engine.module.installed", name, "")
 	return info, nil
 }
 
-// Inspect compiles code in a throw-away sandbox, runs its top level and returns
-// what its module{} declares. Nothing goes live.
-func (r *Registry) Inspect(ctx context.Context, code []byte) (ModuleInfo, error) {
-	inst, err := r.loadSource(ctx, Source{File: "pasted.lua", Code: code})
+// Inspection is what a script declares and registers, read by running its top
+// level without effect (see Loader): nothing goes live.
+type Inspection struct {
+	Module   ModuleInfo    `json:"module"`
+	Hash     string        `json:"hash"` // of the inspected files, for Approve
+	Commands []CommandInfo `json:"commands"`
+	Events   []string      `json:"events"` // event types and patterns of its handlers (commands aside)
+	Timers   int           `json:"timers"` // after/every registered at the top level
+	Exports  []string      `json:"exports"`
+}
+
+// Inspect reads a pasted script: what its module{} declares and what its top
+// level registers.
+func (r *Registry) Inspect(ctx context.Context, code []byte) (Inspection, error) {
+	sum := sha256.Sum256(code)
+	return r.inspect(ctx, Source{File: "pasted.lua", Code: code, Hash: hex.EncodeToString(sum[:])})
+}
+
+func (r *Registry) inspect(ctx context.Context, src Source) (Inspection, error) {
+	inst, err := r.loadSource(ctx, src)
 	if err != nil {
-		return ModuleInfo{}, err
+		return Inspection{}, err
 	}
 	defer inst.Stop(ctx)
-	return inst.Info(), nil
+	st := inst.Status()
+	ins := Inspection{Module: inst.Info(), Hash: src.Hash, Commands: st.Commands, Events: st.Events, Timers: st.Timers, Exports: st.Exports}
+	for _, p := range []*[]string{&ins.Events, &ins.Exports, &ins.Module.Permissions, &ins.Module.Dependencies} {
+		if *p == nil {
+			*p = []string{}
+		}
+	}
+	if ins.Commands == nil {
+		ins.Commands = []CommandInfo{}
+	}
+	return ins, nil
+}
+
+// Review is what the panel shows to approve a module: its source, what it
+// registers, and what was approved before.
+type Review struct {
+	Inspection
+	Source        string   `json:"source"` // the main file; a folder module's other files are not shown
+	File          string   `json:"file"`
+	NeedsApproval bool     `json:"needs_approval"`
+	Approved      []string `json:"approved_permissions"` // nil: never approved
+}
+
+// Review inspects module name as its files are now.
+func (r *Registry) Review(ctx context.Context, name string) (Review, error) {
+	src, err := r.ReadSource(name)
+	if err != nil {
+		return Review{}, err
+	}
+	ins, err := r.inspect(ctx, src)
+	if err != nil {
+		return Review{}, err
+	}
+	ap := r.approval(name)
+	return Review{Inspection: ins, Source: string(src.Code), File: src.File, NeedsApproval: ap.needed, Approved: ap.approved}, nil
 }
 
 // writeScript writes scripts/NAME.lua atomically (temporary hidden file, then
@@ -111,26 +172,51 @@ func (r *Registry) writeScript(name string, code []byte) error {
 	return nil
 }
 
-// Approve records that the user accepts the permissions module name declares now,
-// enables it and loads it.
-func (r *Registry) Approve(ctx context.Context, name string) (ModuleInfo, error) {
+// ErrChanged is returned by Approve when the module's files are no longer the
+// version the streamer reviewed.
+var ErrChanged = errors.New("the module's files changed since they were reviewed")
+
+// ErrNoApprovalNeeded is returned by Approve for a module that was not
+// installed from the panel: it runs with what it declares.
+var ErrNoApprovalNeeded = errors.New("the module needs no approval: it was not installed from the panel")
+
+// Approve records in ApprovalsFile that the streamer accepts the permissions
+// module name declares now, enables it and loads it. When hash is not empty it
+// must be the hash of the reviewed files (Inspection.Hash), so that a file
+// changed after the review is not approved unseen.
+func (r *Registry) Approve(ctx context.Context, name, hash string) (ModuleInfo, error) {
 	src, err := r.ReadSource(name)
 	if err != nil {
 		return ModuleInfo{}, err
 	}
-	inst, err := r.loadSource(ctx, src)
+	if hash != "" && hash != src.Hash {
+		return ModuleInfo{}, fmt.Errorf("approve %s: %w; review it again", name, ErrChanged)
+	}
+	if ap := r.approval(name); !ap.needed {
+		return ModuleInfo{}, fmt.Errorf("approve %s: %w", name, ErrNoApprovalNeeded)
+	}
+	ins, err := r.inspect(ctx, src)
 	if err != nil {
 		return ModuleInfo{}, err
 	}
-	info := inst.Info()
-	inst.Stop(ctx)
-	perms := append([]string{}, info.Permissions...)
-	sort.Strings(perms)
-	if err := r.cfg.Store.UpdateModuleSettings(name, func(ms *ModuleSettings) {
-		ms.Approved, ms.ApprovedHash, ms.Enabled = perms, src.Hash, nil
+	info := ins.Module
+	perms := sortedPerms(info.Permissions)
+	if err := r.updateApprovals(func(a map[string]*Approval) {
+		prev := a[name]
+		na := &Approval{Permissions: perms, Hash: src.Hash, ApprovedAt: time.Now().UTC()}
+		if prev != nil {
+			na.Installed = prev.Installed
+		}
+		a[name] = na
 	}); err != nil {
 		return info, err
 	}
+	if err := r.cfg.Store.UpdateModuleSettings(name, func(ms *ModuleSettings) {
+		ms.NeedsApproval, ms.Approved, ms.ApprovedHash, ms.Enabled = true, nil, "", nil
+	}); err != nil {
+		return info, err
+	}
+	r.log.Info("module approved", "module", name, "permissions", perms)
 	return info, r.Reload(ctx, name)
 }
 

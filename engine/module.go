@@ -82,6 +82,7 @@ type InstanceStatus struct {
 	Handlers     int           `json:"handlers"`
 	Commands     []CommandInfo `json:"commands"`
 	Exports      []string      `json:"exports"`
+	Events       []string      `json:"events"` // event types and patterns of its handlers, commands aside (sorted)
 	Timers       int           `json:"timers"`
 	Running      int           `json:"running"` // handler invocations in progress (including sleeping ones)
 	Invocations  uint64        `json:"invocations"`

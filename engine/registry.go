@@ -59,17 +59,21 @@ func reloadResult(start time.Time, err error) *ReloadResult {
 
 // ModuleState is one module as the API and panel show it.
 type ModuleState struct {
-	Name             string         `json:"name"`
-	Status           string         `json:"status"`
-	Enabled          bool           `json:"enabled"`
-	File             string         `json:"file"`
-	Description      string         `json:"description"`
-	Version          string         `json:"version"`
-	Author           string         `json:"author"`
-	Dependencies     []string       `json:"dependencies"`
-	Permissions      []string       `json:"permissions"`
-	NeedsApproval    bool           `json:"needs_approval"`
-	Approved         []string       `json:"approved_permissions,omitempty"`
+	Name          string   `json:"name"`
+	Status        string   `json:"status"`
+	Enabled       bool     `json:"enabled"`
+	File          string   `json:"file"`
+	Description   string   `json:"description"`
+	Version       string   `json:"version"`
+	Author        string   `json:"author"`
+	Dependencies  []string `json:"dependencies"`
+	Permissions   []string `json:"permissions"`
+	NeedsApproval bool     `json:"needs_approval"`                 // installed from the panel: runs only with approved permissions
+	Approved      []string `json:"approved_permissions,omitempty"` // what the streamer approved (ApprovalsFile)
+	// AwaitingApproval lists the permissions the module's files declare now
+	// when they wait for approval: its first approval, or a changed list while
+	// the approved version keeps running (Status "running").
+	AwaitingApproval []string       `json:"awaiting_approval"`
 	Config           map[string]any `json:"config"`
 	ConfigOverrides  map[string]any `json:"config_overrides,omitempty"`
 	Handlers         int            `json:"handlers"`
@@ -106,6 +110,8 @@ type Registry struct {
 
 	mu   sync.RWMutex
 	mods map[string]*module
+
+	approvalsMu sync.Mutex // serialises writers of ApprovalsFile
 }
 
 type module struct {
@@ -123,7 +129,10 @@ type module struct {
 	lastReload    *ReloadResult
 	okCount       uint64
 	failCount     uint64
-	handlerErrors uint64 // errors of instances already stopped, so the count survives reloads
+	handlerErrors uint64   // errors of instances already stopped, so the count survives reloads
+	needsApproval bool     // installed from the panel (as of the last load or approval)
+	approved      []string // permissions approved for it
+	awaiting      []string // permissions of its files awaiting approval; nil when none
 }
 
 // NewRegistry returns a registry; call LoadAll to discover and start the modules.
@@ -424,17 +433,13 @@ func (r *Registry) finish(ctx context.Context, m *module, inst Instance, src Sou
 		r.fail(m, inst, src, start, err, false)
 		return err
 	}
-	ms := r.settings(m.name)
-	if ms.NeedsApproval && (ms.ApprovedHash == "" || !samePermissions(info.Permissions, ms.Approved)) {
+	ap := r.approval(m.name)
+	m.mu.Lock()
+	m.needsApproval, m.approved = ap.needed, ap.approved
+	m.mu.Unlock()
+	if !ap.allows(info.Permissions) {
 		inst.Stop(ctx)
-		err := fmt.Errorf("module %s asks for permissions %v: approve them in the panel before it can run", m.name, info.Permissions)
-		m.mu.Lock()
-		m.status, m.loadErr, m.info, m.file, m.depErr = StatusAwaitingApproval, err.Error(), info, src.File, false
-		if m.inst != nil {
-			m.status = StatusRunning // the approved version keeps serving
-		}
-		m.mu.Unlock()
-		return err
+		return r.awaitApproval(m, info, src, ap)
 	}
 	for _, d := range info.Dependencies {
 		dm := r.get(d)
@@ -471,7 +476,7 @@ func (r *Registry) finish(ctx context.Context, m *module, inst Instance, src Sou
 		m.handlerErrors += old.Status().Errors
 	}
 	m.inst, m.status, m.file, m.hash, m.info = inst, StatusRunning, src.File, src.Hash, info
-	m.loadErr, m.depErr = "", false
+	m.loadErr, m.depErr, m.awaiting = "", false, nil
 	m.okCount++
 	m.lastReload = reloadResult(start, nil)
 	m.mu.Unlock()
@@ -486,6 +491,33 @@ func (r *Registry) finish(ctx context.Context, m *module, inst Instance, src Sou
 	r.emit(typ, m.name, "")
 	r.retryDependents(ctx, m.name)
 	return nil
+}
+
+// awaitApproval records that the version of m in src declares permissions the
+// streamer has not approved: it does not run. A running approved version keeps
+// serving (status "running", with AwaitingApproval set); otherwise the module
+// is "awaiting_approval". The panel offers "Review & approve" for both.
+func (r *Registry) awaitApproval(m *module, info ModuleInfo, src Source, ap approvalState) error {
+	perms := sortedPerms(info.Permissions)
+	var err error
+	switch {
+	case ap.err != nil:
+		err = fmt.Errorf("module %s cannot be checked against its approval: %v; fix or delete scripts/%s, then approve it again", m.name, ap.err, ApprovalsFile)
+	case ap.approved == nil:
+		err = fmt.Errorf("module %s was installed from the panel and asks for permissions %v: review and approve it in the panel before it can run", m.name, perms)
+	default:
+		err = fmt.Errorf("module %s now asks for permissions %v, but %v were approved: review and approve it in the panel before this version can run", m.name, perms, ap.approved)
+	}
+	m.mu.Lock()
+	running := m.inst != nil
+	m.awaiting, m.loadErr, m.file, m.depErr = perms, err.Error(), src.File, false
+	if !running {
+		m.status, m.info = StatusAwaitingApproval, info
+	}
+	m.mu.Unlock()
+	r.log.Warn("module awaits approval of its permissions", "module", m.name, "permissions", perms, "approved", ap.approved, "previous_version_runs", running)
+	r.emit("engine.module.awaiting_approval", m.name, err.Error())
+	return err
 }
 
 // fail records a failed load. The instance of the attempt (if any) is stopped;
@@ -794,7 +826,7 @@ func (r *Registry) state(m *module) ModuleState {
 		Name: m.name, Status: m.status, Enabled: enabled(ms), File: m.file,
 		Description: m.info.Description, Version: m.info.Version, Author: m.info.Author,
 		Dependencies: m.info.Dependencies, Permissions: m.info.Permissions,
-		NeedsApproval: ms.NeedsApproval, Approved: ms.Approved,
+		NeedsApproval: ms.NeedsApproval || m.needsApproval, Approved: m.approved, AwaitingApproval: m.awaiting,
 		Config: m.info.Config, ConfigOverrides: ms.Config,
 		LastError: m.loadErr, ReloadsSucceeded: m.okCount, ReloadsFailed: m.failCount,
 		Errors: m.handlerErrors,

@@ -494,12 +494,12 @@ func TestRegistryInstallAndApprove(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(e.dir)
 	for _, de := range entries {
-		if strings.HasPrefix(de.Name(), ".") {
+		if strings.HasPrefix(de.Name(), ".") && de.Name() != engine.ApprovalsFile {
 			t.Errorf("Install left the temporary file %s", de.Name())
 		}
 	}
 	st := state(t, r, "shout")
-	if st.Status != engine.StatusAwaitingApproval || st.Enabled || !strings.Contains(st.LastError, "approve") {
+	if st.Status != engine.StatusAwaitingApproval || !st.NeedsApproval || !strings.Contains(st.LastError, "approve") {
 		t.Fatalf("installed module: %+v", st)
 	}
 	if e.loader.live(t, "shout") != nil {
@@ -524,7 +524,7 @@ func TestRegistryInstallAndApprove(t *testing.T) {
 		t.Error("a refused install stopped the module it would have replaced")
 	}
 
-	if _, err := r.Approve(ctx, "shout"); err != nil {
+	if _, err := r.Approve(ctx, "shout", ""); err != nil {
 		t.Fatal(err)
 	}
 	st = state(t, r, "shout")
@@ -544,10 +544,11 @@ func TestRegistryInstallAndApprove(t *testing.T) {
 	if e.loader.live(t, "shout") != v1 {
 		t.Fatal("the approved version stopped serving while the new one waits for approval")
 	}
-	if st := state(t, r, "shout"); !strings.Contains(st.LastError, "approve") || !slices.Contains(st.Permissions, "http") {
+	if st := state(t, r, "shout"); st.Status != engine.StatusRunning || !strings.Contains(st.LastError, "approve") ||
+		!slices.Equal(st.AwaitingApproval, []string{"http", "store", "twitch.chat"}) {
 		t.Errorf("the panel does not show the pending approval: %+v", st)
 	}
-	if _, err := r.Approve(ctx, "shout"); err != nil {
+	if _, err := r.Approve(ctx, "shout", ""); err != nil {
 		t.Fatal(err)
 	}
 	if v := e.loader.live(t, "shout"); v == nil || v.label != "shout@2" {
@@ -580,7 +581,7 @@ func TestRegistryRefusesPathsInNames(t *testing.T) {
 		if _, err := r.ReadSource(name); err == nil {
 			t.Errorf("ReadSource(%q) succeeded", name)
 		}
-		if _, err := r.Approve(ctx, name); err == nil {
+		if _, err := r.Approve(ctx, name, ""); err == nil {
 			t.Errorf("Approve(%q) succeeded", name)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -103,11 +104,29 @@ func (s *Server) moduleAction(c echo.Context) error {
 	case "reload":
 		actErr = reg.Reload(ctx, name)
 	case "approve":
-		_, actErr = reg.Approve(ctx, name)
+		var body ApproveRequest
+		if c.Request().ContentLength != 0 {
+			if err := decodeJSON(c, MaxEventBody, &body); err != nil {
+				return err
+			}
+		}
+		_, actErr = reg.Approve(ctx, name, body.Hash)
+		if errors.Is(actErr, engine.ErrChanged) {
+			st, _ := reg.Module(name)
+			return c.JSON(http.StatusConflict, ActionResponse{Module: st, Error: actErr.Error()})
+		}
 	default:
 		return fail(http.StatusNotFound, "unknown action %q: use load, unload, enable, disable, reload, approve or config", truncate(action, 40))
 	}
 	return s.actionResult(c, name, actErr)
+}
+
+// ApproveRequest is the optional body of POST /api/modules/{name}/approve:
+// the hash of the version the streamer reviewed (GET .../review, or the
+// inspection of a pasted script). When given, a module whose files changed
+// since is refused with 409 instead of being approved unseen.
+type ApproveRequest struct {
+	Hash string `json:"hash"`
 }
 
 func (s *Server) actionResult(c echo.Context, name string, actErr error) error {
@@ -174,9 +193,10 @@ type Permission struct {
 	Risk        string `json:"risk"` // "low", "medium", "high"
 }
 
-// InspectResponse says what a pasted script is before it is saved.
+// InspectResponse says what a pasted script is before it is saved: what it
+// declares and registers (read without effect) and its permissions in words.
 type InspectResponse struct {
-	Module      engine.ModuleInfo   `json:"module"`
+	engine.Inspection
 	Permissions []Permission        `json:"permissions"`
 	NameError   string              `json:"name_error,omitempty"`
 	Exists      bool                `json:"exists"`
@@ -200,11 +220,12 @@ func (s *Server) readScript(c echo.Context) (ScriptRequest, InspectResponse, err
 	if len(req.Code) > engine.MaxModuleBytes {
 		return req, InspectResponse{}, fail(http.StatusRequestEntityTooLarge, "field \"code\" is %d bytes, at most %d allowed", len(req.Code), engine.MaxModuleBytes)
 	}
-	info, err := s.cfg.Registry.Inspect(c.Request().Context(), []byte(req.Code))
+	ins, err := s.cfg.Registry.Inspect(c.Request().Context(), []byte(req.Code))
 	if err != nil {
 		return req, InspectResponse{}, fail(http.StatusUnprocessableEntity, "the script does not load: %v", err)
 	}
-	out := InspectResponse{Module: info, Permissions: describePermissions(info.Permissions)}
+	info := ins.Module
+	out := InspectResponse{Inspection: ins, Permissions: describePermissions(info.Permissions)}
 	switch {
 	case info.Name == "":
 		out.NameError = "the script has no module{ name = \"...\" }: a pasted script must name itself"
@@ -247,8 +268,36 @@ func (s *Server) installScript(c echo.Context) error {
 		return fail(http.StatusUnprocessableEntity, "install failed: %v", err)
 	}
 	st, _ := s.cfg.Registry.Module(info.Name)
-	s.log.Info("script installed from the panel; awaiting approval", "module", info.Name, "permissions", info.Permissions)
 	return c.JSON(http.StatusCreated, InstallResponse{Module: st, Permissions: describePermissions(info.Permissions)})
+}
+
+// ReviewResponse is the body of GET /api/modules/{name}/review: what the
+// approval dialog shows.
+type ReviewResponse struct {
+	engine.Review
+	Permissions []Permission `json:"permissions"`       // what its files declare, in words
+	Added       []string     `json:"added_permissions"` // declared but not approved before
+}
+
+func (s *Server) reviewModule(c echo.Context) error {
+	name, err := moduleName(c)
+	if err != nil {
+		return err
+	}
+	rv, err := s.cfg.Registry.Review(c.Request().Context(), name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fail(http.StatusNotFound, "unknown module %q", name)
+	case err != nil:
+		return fail(http.StatusUnprocessableEntity, "the module does not load: %v", err)
+	}
+	added := []string{}
+	for _, p := range rv.Module.Permissions {
+		if !slices.Contains(rv.Approved, p) {
+			added = append(added, p)
+		}
+	}
+	return c.JSON(http.StatusOK, ReviewResponse{Review: rv, Permissions: describePermissions(rv.Module.Permissions), Added: added})
 }
 
 func (s *Server) getPermissions(c echo.Context) error {

@@ -248,6 +248,7 @@ func TestChatEventHasTheTwitchShape(t *testing.T) {
 const pasted = `module { name = "pasted", description = "From Discord", version = "1.0", author = "someone",
   permissions = { "twitch.chat", "obs.control" } }
 command("!pasted", {}, function(event) twitch.reply(event, "pasted works") end)
+on_event("deck.button", function(event) end)
 `
 
 func TestInstallInspectApproveFlow(t *testing.T) {
@@ -269,8 +270,8 @@ func TestInstallInspectApproveFlow(t *testing.T) {
 		t.Fatalf("install = %d %s", w.Code, w.Body)
 	}
 	inst := decode[InstallResponse](t, w)
-	if inst.Module.Status != engine.StatusAwaitingApproval || inst.Module.Enabled {
-		t.Fatalf("installed module = %+v, want awaiting approval and disabled", inst.Module)
+	if inst.Module.Status != engine.StatusAwaitingApproval || !inst.Module.NeedsApproval {
+		t.Fatalf("installed module = %+v, want awaiting approval", inst.Module)
 	}
 	if data, err := os.ReadFile(filepath.Join(e.dir, "pasted.lua")); err != nil || string(data) != pasted {
 		t.Fatalf("scripts/pasted.lua = %q, %v", data, err)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,7 +182,7 @@ func TestBrowserPanelFlows(t *testing.T) {
 		b.do("see it fixed", until(`!document.querySelector("#mod-counter [data-role=last-error]") && document.querySelector("#mod-counter .mod-meta").textContent.includes("v0.3.1")`))
 	})
 
-	t.Run("paste a script, approve it, chat and see the reply", func(t *testing.T) {
+	t.Run("paste a script, review it, approve it, chat and see the reply", func(t *testing.T) {
 		b.t = t
 		b.do("paste and check",
 			chromedp.Click(chromedp.CSS(`#btn-install`)),
@@ -189,14 +190,31 @@ func TestBrowserPanelFlows(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS(`#install-code`), pasted),
 			chromedp.Click(chromedp.CSS(`#btn-inspect`)),
 			chromedp.WaitVisible(chromedp.CSS(`#install-step2`)),
-			until(`document.querySelector("#ins-perms").textContent.includes("Control OBS")`))
-		b.shot("install-permissions")
+			until(`document.querySelector("#ins-review [data-role=perms]").textContent.includes("Control OBS")`),
+			// what it registers, with the level that may use each command, and its source
+			until(`document.querySelector("#ins-review [data-role=registers]").textContent.includes("!pasted — anyone in chat")`),
+			until(`document.querySelector("#ins-review [data-role=registers]").textContent.includes("deck.button")`),
+			until(`document.querySelector("#ins-review [data-role=source]").textContent.includes('twitch.reply(event, "pasted works")')`))
+		b.shot("install-review")
 		b.do("install",
 			chromedp.Click(chromedp.CSS(`#btn-do-install`)),
 			chromedp.WaitVisible(chromedp.CSS(`#install-step3`)),
+			// step 3 shows what approving grants (it used to show nothing)
+			until(`document.querySelector("#ins-perms3").textContent.includes("Control OBS")`),
 			until(`document.querySelector("#mod-pasted")?.dataset.status === "awaiting_approval"`))
 		if _, err := os.Stat(filepath.Join(e.dir, "pasted.lua")); err != nil {
 			t.Fatalf("the script was not saved: %v", err)
+		}
+		b.shot("install-step3")
+		// The watcher loads the new file a moment later: the card must keep
+		// saying it awaits approval (it used to flip to "disabled" and offer Enable).
+		time.Sleep(300 * time.Millisecond)
+		b.do("still awaiting approval after the watcher saw the file",
+			until(`document.querySelector("#mod-pasted")?.dataset.status === "awaiting_approval"`),
+			until(`!!document.querySelector("#mod-pasted button[data-action=approve]")`),
+			until(`!document.querySelector("#mod-pasted button[data-action=enable]")`))
+		if st, _ := e.reg.Module("pasted"); st.Status != "awaiting_approval" {
+			t.Fatalf("the engine says %s: %s", st.Status, st.LastError)
 		}
 		b.do("approve",
 			chromedp.Click(chromedp.CSS(`#btn-approve-new`)),
@@ -212,6 +230,48 @@ func TestBrowserPanelFlows(t *testing.T) {
 			until(`[...document.querySelectorAll("#chat-log li.me .text")].some(e => e.textContent === "!pasted")`),
 			until(`[...document.querySelectorAll("#chat-log li.bot .text")].some(e => e.textContent === "pasted works")`))
 		b.shot("chat")
+	})
+
+	t.Run("a permission change on disk asks for approval again", func(t *testing.T) {
+		b.t = t
+		b.do("open /modules",
+			chromedp.Navigate(base+"/modules"),
+			until(`document.querySelector("#mod-pasted")?.dataset.status === "running"`),
+			until(`document.querySelector("#pl-feed").dataset.state === "on"`))
+		changed := strings.Replace(pasted, `"obs.control" }`, `"obs.control", "store" }`, 1)
+		changed = strings.Replace(changed, `"pasted works"`, `"pasted v2 works"`, 1)
+		if changed == pasted {
+			t.Fatal("the test script did not change")
+		}
+		if err := os.WriteFile(filepath.Join(e.dir, "pasted.lua"), []byte(changed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// The approved version keeps running; the card offers the review.
+		b.do("see the pending approval",
+			until(`!!document.querySelector("#mod-pasted button[data-action=approve]")`),
+			until(`document.querySelector("#mod-pasted").dataset.status === "running"`),
+			until(`(document.querySelector("#mod-pasted [data-role=last-error]") || {}).textContent?.includes("now asks for permissions")`))
+		b.shot("modules-permission-changed")
+		b.do("review the change",
+			chromedp.Click(chromedp.CSS(`#mod-pasted button[data-action=approve]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#dlg-approve`)),
+			until(`document.querySelector("#ap-review [data-role=perms] li.added")?.textContent.includes("store")`),
+			until(`document.querySelector("#ap-review [data-role=source]").textContent.includes("pasted v2 works")`),
+			until(`!document.querySelector("#btn-approve").disabled`))
+		b.shot("approve-changed")
+		b.do("approve it",
+			chromedp.Click(chromedp.CSS(`#btn-approve`)),
+			until(`!document.querySelector("#dlg-approve").open`),
+			until(`document.querySelector("#mod-pasted").dataset.status === "running" && !document.querySelector("#mod-pasted button[data-action=approve]")`))
+		if st, _ := e.reg.Module("pasted"); st.Status != "running" || len(st.AwaitingApproval) != 0 || !slices.Contains(st.Approved, "store") {
+			t.Fatalf("after approving the change: %+v", st)
+		}
+		b.do("the new version answers",
+			chromedp.Navigate(base+"/chat"),
+			until(`document.querySelector("#pl-feed").dataset.state === "on"`),
+			chromedp.SendKeys(chromedp.CSS(`#chat-message`), "!pasted"),
+			chromedp.Click(chromedp.CSS(`#chat-send`)),
+			until(`[...document.querySelectorAll("#chat-log li.bot .text")].some(e => e.textContent === "pasted v2 works")`))
 	})
 
 	t.Run("events page fires a template and shows it live", func(t *testing.T) {

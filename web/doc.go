@@ -17,10 +17,12 @@
 //	GET  /api/status                     platforms, uptime, totals
 //	GET  /api/modules                    {totals, modules}
 //	GET  /api/modules/{name}             {module}
+//	GET  /api/modules/{name}/review      source, permissions, what it registers (for approval)
 //	POST /api/modules/{name}/{load,unload,enable,disable,reload,approve}
+//	                                     approve takes {hash} of the reviewed version (409 if changed)
 //	PUT  /api/modules/{name}/config      {config: {...overrides}}
-//	POST /api/scripts                    {code, replace} → 201, disabled until approved
-//	POST /api/scripts/inspect            {code} → module{}, permissions in words, name clash
+//	POST /api/scripts                    {code, replace} → 201, does not run until approved
+//	POST /api/scripts/inspect            {code} → module{}, what it registers, permissions in words, name clash
 //	POST /api/events                     {type, data} → 202 {id}
 //	GET  /api/stats, /api/chat, /api/commands, /api/templates, /api/permissions
 //	POST /api/chat                       {name, message, broadcaster, moderator, vip, subscriber}

@@ -37,6 +37,7 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/templates", s.getTemplates)
 	api.GET("/modules", s.getModules)
 	api.GET("/modules/:name", s.getModule)
+	api.GET("/modules/:name/review", s.reviewModule)
 	api.POST("/modules/:name/config", s.setConfig)
 	api.PUT("/modules/:name/config", s.setConfig)
 	api.POST("/modules/:name/:action", s.moduleAction)

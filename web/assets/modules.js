@@ -25,11 +25,15 @@
     return perms.map((p) => h("span", { class: "chip " + ((permWords[p] || {}).risk || ""), title: (permWords[p] || {}).description || p }, p));
   }
 
+  // awaits: the module's files wait for approval (its first one, or a changed
+  // permission list while the approved version keeps running).
+  function awaits(m) { return m.status === "awaiting_approval" || Array.isArray(m.awaiting_approval); }
+
   function actionButtons(m) {
     const b = (label, action, cls) => h("button", { class: "btn small " + (cls || ""), type: "button", dataset: { action },
       onclick: (e) => act(m.name, action, e.currentTarget) }, label);
     const out = [];
-    if (m.status === "awaiting_approval") out.push(h("button", { class: "btn small primary", type: "button", dataset: { action: "approve" }, onclick: () => openApprove(m.name) }, "Review & approve"));
+    if (awaits(m)) out.push(h("button", { class: "btn small primary", type: "button", dataset: { action: "approve" }, onclick: () => openApprove(m.name) }, "Review & approve"));
     if (m.status === "running") out.push(b("Reload", "reload"), b("Unload", "unload"));
     if (m.status === "stopped" || m.status === "failed") out.push(b(m.status === "failed" ? "Retry load" : "Load", "load"));
     if (m.enabled && m.status !== "awaiting_approval") out.push(b("Disable", "disable", "danger"));
@@ -109,26 +113,61 @@
     } finally { if (btn) btn.disabled = false; }
   }
 
-  // ---- approval ----
-  function permItems(list) {
-    return list.map((p) => h("li", {}, h("span", { class: "risk " + p.risk }, p.risk), h("code", {}, p.name), h("span", {}, p.description)));
+  // ---- review and approval ----
+  function permItems(list, added) {
+    const items = list.map((p) => h("li", { class: added && added.includes(p.name) ? "added" : "" },
+      h("span", { class: "risk " + p.risk }, p.risk), h("code", {}, p.name), h("span", { class: "grow" }, p.description),
+      added && added.includes(p.name) ? h("span", { class: "new" }, "new") : null));
+    return items.length ? items : [h("li", {}, "Nothing beyond reacting to events, logging and timers.")];
   }
-  function describe(names) {
-    return (names || []).map((n) => permWords[n] || { name: n, risk: "low", description: "Unknown permission: the engine grants nothing for it" });
+  const levelWords = { everyone: "anyone in chat", subscriber: "subscribers and up", vip: "VIPs, moderators and you",
+    moderator: "moderators and you", broadcaster: "only you (the broadcaster)" };
+  // reviewBlock shows what a script is: who wrote it, what it may do, what it
+  // registers (read without running anything it asks for) and its source.
+  function reviewBlock(r, code, added) {
+    const m = r.module;
+    const cmds = (r.commands || []).map((c) => h("li", {}, h("code", {}, [c.name].concat(c.aliases || []).join(" ")),
+      " — " + (levelWords[c.permission] || c.permission) + (c.description ? " · " + c.description : "")));
+    const none = (x) => h("span", { class: "muted" }, x);
+    return h("div", { class: "review" },
+      h("div", { class: "inspect-head" }, h("h3", { "data-role": "name" }, m.name || "(no name)"),
+        h("span", { class: "muted" }, [m.version && "v" + m.version, m.author && "by " + m.author].filter(Boolean).join(" · "))),
+      m.description ? h("p", {}, m.description) : null,
+      h("h4", {}, "It may"),
+      h("ul", { class: "perm-list", "data-role": "perms" }, permItems(r.permissions || [], added)),
+      h("h4", {}, "It registers"),
+      h("dl", { class: "reg", "data-role": "registers" },
+        h("dt", {}, "Commands"), h("dd", {}, cmds.length ? h("ul", { class: "plain" }, cmds) : none("none")),
+        h("dt", {}, "Events"), h("dd", {}, (r.events || []).length ? r.events.map((e) => h("span", { class: "chip" }, e)) : none("none")),
+        h("dt", {}, "Timers"), h("dd", {}, r.timers ? String(r.timers) + " (run once it is live)" : none("none")),
+        h("dt", {}, "Exports"), h("dd", {}, (r.exports || []).length ? r.exports.map((e) => h("span", { class: "chip" }, e)) : none("none")),
+        h("dt", {}, "Needs modules"), h("dd", {}, (m.dependencies || []).length ? m.dependencies.join(", ") : none("none"))),
+      h("h4", {}, "Source"),
+      h("pre", { class: "src", "data-role": "source" }, code));
   }
-  let approveName = "";
-  function openApprove(name) {
-    approveName = name;
+  let approveName = "", approveHash = "";
+  async function openApprove(name) {
+    approveName = name; approveHash = "";
     const m = mods.get(name) || {};
     $("#ap-name").textContent = name;
-    const items = permItems(describe(m.permissions));
-    $("#ap-perms").replaceChildren(...(items.length ? items : [h("li", {}, "Nothing beyond events, logging and timers.")]));
+    $("#ap-why").textContent = m.status === "running"
+      ? "Its file on disk now asks for other permissions. The approved version keeps running until you approve this one."
+      : "It was installed from the panel. It runs once you approve what it may do.";
+    showErr("#ap-error");
+    $("#ap-review").replaceChildren(h("p", { class: "muted" }, "Reading the script…"));
+    $("#btn-approve").disabled = true;
     $("#dlg-approve").showModal();
+    try {
+      const r = await api("GET", "/api/modules/" + encodeURIComponent(name) + "/review");
+      approveHash = r.hash;
+      $("#ap-review").replaceChildren(reviewBlock(r, r.source, r.approved_permissions ? r.added_permissions : null));
+      $("#btn-approve").disabled = false;
+    } catch (e) { $("#ap-review").replaceChildren(); showErr("#ap-error", e.message); }
   }
-  async function approve(name, btn) {
+  async function approve(name, hash, btn) {
     btn.disabled = true;
     try {
-      const res = await api("POST", "/api/modules/" + encodeURIComponent(name) + "/approve");
+      const res = await api("POST", "/api/modules/" + encodeURIComponent(name) + "/approve", { hash });
       update(res.module, true);
       toast(name + " approved and enabled", "ok");
       return true;
@@ -138,7 +177,7 @@
       return false;
     } finally { btn.disabled = false; }
   }
-  $("#btn-approve").addEventListener("click", async (e) => { if (await approve(approveName, e.currentTarget)) $("#dlg-approve").close(); });
+  $("#btn-approve").addEventListener("click", async (e) => { if (await approve(approveName, approveHash, e.currentTarget)) $("#dlg-approve").close(); });
 
   // ---- install from paste ----
   let inspected = null;
@@ -150,13 +189,8 @@
     const btn = e.currentTarget; btn.disabled = true; showErr("#install-error");
     try {
       inspected = await api("POST", "/api/scripts/inspect", { code: $("#install-code").value });
-      const m = inspected.module;
       if (inspected.name_error) { showErr("#install-error", inspected.name_error); return; }
-      $("#ins-name").textContent = m.name;
-      $("#ins-meta").textContent = [m.version && "v" + m.version, m.author && "by " + m.author].filter(Boolean).join(" · ");
-      $("#ins-desc").textContent = m.description || "";
-      const items = permItems(inspected.permissions);
-      $("#ins-perms").replaceChildren(...(items.length ? items : [h("li", {}, "Nothing beyond events, logging and timers.")]));
+      $("#ins-review").replaceChildren(reviewBlock(inspected, $("#install-code").value, null));
       $("#ins-replace-row").hidden = !inspected.exists;
       $("#ins-replace").checked = false;
       showErr("#install-error2");
@@ -170,12 +204,13 @@
     try {
       const res = await api("POST", "/api/scripts", { code: $("#install-code").value, replace: $("#ins-replace").checked });
       update(res.module, true);
-      $("#ins-done").textContent = "Installed " + res.module.name + " as scripts/" + res.module.name + ".lua. It is disabled until you approve its permissions.";
+      $("#ins-done").textContent = "Installed " + res.module.name + " as scripts/" + res.module.name + ".lua. It does not run until you approve it.";
+      $("#ins-perms3").replaceChildren(...permItems(inspected.permissions, null));
       step(3);
     } catch (err) { showErr("#install-error2", err.message); } finally { btn.disabled = false; }
   });
   $("#btn-approve-new").addEventListener("click", async (e) => {
-    if (await approve(inspected.module.name, e.currentTarget)) { $("#dlg-install").close(); $("#install-code").value = ""; }
+    if (await approve(inspected.module.name, inspected.hash, e.currentTarget)) { $("#dlg-install").close(); $("#install-code").value = ""; }
   });
 
   // ---- config ----
