@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -54,6 +55,8 @@ func tuneGC(getenv func(string) string) {
 // options are the command line, after flags and environment variables.
 type options struct {
 	scripts        string
+	overlays       string
+	media          string
 	data           string
 	addr           string
 	allowRemote    bool
@@ -77,6 +80,8 @@ func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *options) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.scripts, "scripts", "./scripts", "folder of the Lua modules")
+	fs.StringVar(&o.overlays, "overlays", "", "folder of the OBS browser-source overlays (default: overlays/ beside the scripts folder)")
+	fs.StringVar(&o.media, "media", "", "folder of the images and sounds alerts may use (default: media/ beside the scripts folder)")
 	fs.StringVar(&o.data, "data", "./data/starstreamer.db", "the store (bbolt file)")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8888", "address of the web panel and API")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow --addr to be a non-loopback address (the panel is then reachable from the network)")
@@ -179,12 +184,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func (o *options) appConfig(log *slog.Logger) app.Config {
 	return app.Config{
 		Scripts: o.scripts, Data: o.data,
+		Overlays: besideScripts(o.overlays, o.scripts, "overlays"), Media: besideScripts(o.media, o.scripts, "media"),
 		Addr: o.addr, AllowRemote: o.allowRemote,
 		ReloadDebounce: o.reloadDebounce, HandlerTimeout: o.handlerTimeout, HeapLimit: uint64(o.heapLimitMiB) << 20,
 		Twitch: twitchConfig(o, log),
 		OBS:    obs.Config{Addr: o.obsAddr, Password: o.obsPassword, Logger: log.With("platform", "obs")},
 		Logger: log,
 	}
+}
+
+// besideScripts is dir, or when empty the folder name next to the scripts folder.
+func besideScripts(dir, scripts, name string) string {
+	if dir != "" {
+		return dir
+	}
+	return filepath.Join(filepath.Dir(filepath.Clean(scripts)), name)
 }
 
 func twitchConfig(o *options, log *slog.Logger) twitch.Config {

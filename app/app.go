@@ -15,6 +15,7 @@ import (
 
 	"github.com/starstreamer/starstreamer/bindings"
 	"github.com/starstreamer/starstreamer/engine"
+	"github.com/starstreamer/starstreamer/overlay"
 	"github.com/starstreamer/starstreamer/platform/obs"
 	"github.com/starstreamer/starstreamer/platform/twitch"
 	"github.com/starstreamer/starstreamer/stdlib"
@@ -45,6 +46,13 @@ type Config struct {
 	// OBS is online when Addr is set.
 	OBS obs.Config
 
+	// Overlays is the folder of the browser-source overlays (one sub-folder
+	// each; created, with the shipped alerts overlay, if missing); "" serves
+	// none. Media is the folder of the images and sounds alerts may use
+	// (default: media/ beside Overlays).
+	Overlays string
+	Media    string
+
 	Logger *slog.Logger // nil: discard
 
 	// Seams for tests and the script test runner.
@@ -74,7 +82,8 @@ type Engine struct {
 	Chat     *engine.ChatSink
 	Runtime  *bindings.Runtime
 	Registry *engine.Registry
-	Web      *web.Server // nil with NoWeb
+	Web      *web.Server      // nil with NoWeb
+	Overlays *overlay.Manager // nil without Config.Overlays
 
 	cfg       Config
 	log       *slog.Logger
@@ -125,6 +134,13 @@ func New(cfg Config) (_ *Engine, err error) {
 		e.Chat = engine.NewChatSink(200, e.Bus)
 	}
 
+	if cfg.Overlays != "" {
+		e.Overlays, err = overlay.New(overlay.Config{Dir: cfg.Overlays, MediaDir: cfg.Media, Bus: e.Bus, Store: e.Store, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+	}
+
 	rc := bindings.Config{
 		Bus: e.Bus, Store: e.Store, Logger: log, Chat: e.Chat,
 		HandlerBudget: cfg.HandlerTimeout, HeapLimit: cfg.HeapLimit,
@@ -150,6 +166,9 @@ func New(cfg Config) (_ *Engine, err error) {
 			Addr: cfg.Addr, AllowRemote: cfg.AllowRemote, AllowedHosts: cfg.AllowedHosts,
 			Registry: e.Registry, Bus: e.Bus, Store: e.Store, Chat: e.Chat, Logger: log,
 			Platforms: e.platformStates,
+		}
+		if e.Overlays != nil {
+			wc.Overlays = e.Overlays
 		}
 		if cfg.Web != nil {
 			cfg.Web(&wc)
@@ -242,6 +261,9 @@ func (e *Engine) Close() {
 }
 
 func (e *Engine) release() {
+	if e.Overlays != nil {
+		e.Overlays.Close()
+	}
 	if e.Web != nil {
 		e.Web.Close()
 	}
@@ -278,6 +300,16 @@ func Run(ctx context.Context, cfg Config) error {
 			// clients reconnect by themselves: an error means it could not start
 			if err := c.run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error(c.name+" stopped", "err", err)
+			}
+		}()
+	}
+
+	if e.Overlays != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.Overlays.Run(ctx); err != nil {
+				log.Warn("overlay files are not watched: saved changes reach open browser sources only when they reload", "err", err)
 			}
 		}()
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/starstreamer/starstreamer/engine"
+	"github.com/starstreamer/starstreamer/overlay"
 )
 
 const testAddr = "127.0.0.1:8888"
@@ -46,6 +47,7 @@ this is not lua
 type TestCore struct {
 	// in
 	Dir, Data string
+	Overlays  string // the overlays folder ("" for none)
 	Log       *slog.Logger
 	Config    func(*Config)
 	// out
@@ -54,6 +56,7 @@ type TestCore struct {
 	Bus      *engine.Bus
 	Store    *engine.Store
 	Chat     *engine.ChatSink
+	Overlay  *overlay.Manager
 	Close    func()
 }
 
@@ -69,6 +72,7 @@ type testEnv struct {
 	chat  *engine.ChatSink
 	reg   *engine.Registry
 	srv   *Server
+	ov    *overlay.Manager // with newOverlayEnv
 	token string
 	ctx   context.Context
 }
@@ -82,7 +86,17 @@ func quietLogger() *slog.Logger {
 
 func newEnv(t testing.TB, scripts map[string]string, mut ...func(*Config)) *testEnv {
 	t.Helper()
-	dir := t.TempDir()
+	return newEnvIn(t, t.TempDir(), "", scripts, mut...)
+}
+
+// newOverlayEnv is newEnv with overlays: root/scripts, root/overlays and root/media.
+func newOverlayEnv(t testing.TB, root string, scripts map[string]string, mut ...func(*Config)) *testEnv {
+	t.Helper()
+	return newEnvIn(t, filepath.Join(root, "scripts"), filepath.Join(root, "overlays"), scripts, mut...)
+}
+
+func newEnvIn(t testing.TB, dir, overlays string, scripts map[string]string, mut ...func(*Config)) *testEnv {
+	t.Helper()
 	for name, code := range scripts {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -94,7 +108,7 @@ func newEnv(t testing.TB, scripts map[string]string, mut ...func(*Config)) *test
 	}
 	log := quietLogger()
 	ctx, cancel := context.WithCancel(context.Background())
-	core, err := Assemble(TestCore{Dir: dir, Data: filepath.Join(t.TempDir(), "t.db"), Log: log, Config: func(c *Config) {
+	core, err := Assemble(TestCore{Dir: dir, Overlays: overlays, Data: filepath.Join(t.TempDir(), "t.db"), Log: log, Config: func(c *Config) {
 		c.Addr = testAddr
 		c.Platforms = func() map[string]string { return map[string]string{"twitch": "offline", "obs": "connected"} }
 		for _, m := range mut {
@@ -121,7 +135,7 @@ func newEnv(t testing.TB, scripts map[string]string, mut ...func(*Config)) *test
 	if x, ok := t.(*testing.T); ok {
 		tt = x
 	}
-	return &testEnv{t: tt, dir: dir, bus: bus, store: st, chat: chat, reg: reg, srv: srv, token: tok, ctx: ctx}
+	return &testEnv{t: tt, dir: dir, bus: bus, store: st, chat: chat, reg: reg, srv: srv, ov: core.Overlay, token: tok, ctx: ctx}
 }
 
 // req describes one request; zero values mean: Host 127.0.0.1:8888, the token, no Origin.

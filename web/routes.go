@@ -50,6 +50,7 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/commands", s.getCommands)
 	api.GET("/ws", s.websocket)
 	e.GET("/metrics", s.metrics)
+	s.overlayRoutes(e)
 	return e
 }
 

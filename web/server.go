@@ -47,6 +47,7 @@ type Config struct {
 	Chat        *engine.ChatSink
 	Logger      *slog.Logger
 	Platforms   func() map[string]string // e.g. {"twitch": "connected", "obs": "offline"}
+	Overlays    Overlays                 // nil: no /overlay pages and no Overlays page
 
 	// AllowedHosts are extra host names (without port) the panel answers to,
 	// for example a LAN name when AllowRemote is set. Loopback names and the

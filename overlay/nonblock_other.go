@@ -1,0 +1,5 @@
+//go:build !unix
+
+package overlay
+
+const syscallNonblock = 0
