@@ -216,6 +216,40 @@ func (in *instance) do(ctx context.Context, fn func()) error {
 	}
 }
 
+// doOnceStarted runs fn on the owner goroutine. It gives up (and fn is not
+// run) if fn has not started within wait; once fn has started, it waits for
+// it to finish, however long it takes.
+func (in *instance) doOnceStarted(wait time.Duration, fn func()) error {
+	var state atomic.Int32 // 0 queued, 1 started, 2 abandoned
+	finished := make(chan struct{})
+	if !in.post(message{fn: func() {
+		if state.CompareAndSwap(0, 1) {
+			fn()
+		}
+		close(finished)
+	}}) {
+		return errNotRunning
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-finished:
+		return nil
+	case <-in.done:
+		return errNotRunning
+	case <-timer.C:
+		if state.CompareAndSwap(0, 2) {
+			return context.DeadlineExceeded
+		}
+	}
+	select { // started: wait for it
+	case <-finished:
+		return nil
+	case <-in.done:
+		return errNotRunning
+	}
+}
+
 // ---- running Lua ----
 
 func (in *instance) thread() *lua.LState {

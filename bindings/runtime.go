@@ -70,7 +70,7 @@ type Runtime struct {
 
 	pressure atomic.Bool  // a memory-pressure check is running
 	lastGC   atomic.Int64 // unix nanos of its last GC
-	lastWalk atomic.Int64 // and of its last walk of the VMs
+	nextWalk atomic.Int64 // unix nanos before which the VMs are not walked again
 }
 
 // memoryPressure runs when the watchdog found the heap over its limit. The
@@ -79,10 +79,11 @@ type Runtime struct {
 // reachable data is then estimated on its own goroutine, and the module that
 // holds most of it (at least a quarter of the limit) is stopped, so its
 // memory is freed and the other modules' handlers stop being cut. It collects
-// at most once a second and walks the VMs at most every 5 s.
+// at most once a second, and walks the VMs at most once a second and never
+// more than a fifth of the time (a walk of a big hoard takes seconds).
 func (rt *Runtime) memoryPressure() {
 	now := time.Now().UnixNano()
-	if now-rt.lastGC.Load() < int64(time.Second) || now-rt.lastWalk.Load() < int64(5*time.Second) ||
+	if now-rt.lastGC.Load() < int64(time.Second) || now < rt.nextWalk.Load() ||
 		!rt.pressure.CompareAndSwap(false, true) {
 		return
 	}
@@ -93,23 +94,26 @@ func (rt *Runtime) memoryPressure() {
 	if h <= rt.cfg.HeapLimit {
 		return // garbage, not hoarding
 	}
-	rt.lastWalk.Store(now)
+	walkStart := time.Now()
 	var worst *instance
 	var worstBytes int64
 	for _, in := range rt.wd.instances() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		var est int64
-		err := in.do(ctx, func() {
+		// A VM busy elsewhere (a long Go call) is skipped after 2 s, but a
+		// walk once started is waited for: it is bounded by its object count,
+		// and it takes longest on the very module that hoards.
+		err := in.doOnceStarted(2*time.Second, func() {
 			est, _ = in.estimateHeap(5_000_000)
 			in.stMu.Lock()
 			in.heapEst = est
 			in.stMu.Unlock()
 		})
-		cancel()
 		if err == nil && est > worstBytes {
 			worst, worstBytes = in, est
 		}
 	}
+	took := time.Since(walkStart)
+	rt.nextWalk.Store(time.Now().Add(max(time.Second, 4*took)).UnixNano())
 	if worst == nil || worstBytes < int64(rt.cfg.HeapLimit/4) {
 		rt.log.Warn("the heap is over its limit, but no module holds a large share of it", "heap_mib", h>>20, "limit_mib", rt.cfg.HeapLimit>>20, "largest_mib", worstBytes>>20)
 		return

@@ -1,8 +1,11 @@
 package bindings
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -220,4 +223,39 @@ command("!k", function(e)
 end)`})
 	te.chatLine("!k")
 	te.waitChat("far 5 5")
+}
+
+// The memory check walks a VM on its owner goroutine. It gives up on a VM
+// that is busy elsewhere, but a walk that has started is waited for however
+// long it takes: the walk of the module that hoards takes longest, and a
+// full test run on a loaded machine once timed it out, so the hoarder was
+// never found.
+func TestDoOnceStartedWaitsForAStartedWalkButNotForABusyVM(t *testing.T) {
+	te := newTestEngine(t, map[string]string{"m.lua": `module { name = "m" }`})
+	ins := te.rt.wd.instances()
+	if len(ins) != 1 {
+		t.Fatalf("%d instances", len(ins))
+	}
+	in := ins[0]
+
+	ran := false
+	if err := in.doOnceStarted(10*time.Millisecond, func() { time.Sleep(100 * time.Millisecond); ran = true }); err != nil || !ran {
+		t.Fatalf("a started fn longer than the wait: err %v, ran %v", err, ran)
+	}
+
+	release := make(chan struct{})
+	busy := make(chan struct{})
+	go func() { _ = in.do(context.Background(), func() { close(busy); <-release }) }()
+	<-busy
+	var late atomic.Bool
+	if err := in.doOnceStarted(20*time.Millisecond, func() { late.Store(true) }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("busy VM: err %v, want a deadline", err)
+	}
+	close(release)
+	if err := in.do(context.Background(), func() {}); err != nil { // everything queued before has run
+		t.Fatal(err)
+	}
+	if late.Load() {
+		t.Fatal("an abandoned fn still ran when the VM got to it")
+	}
 }
