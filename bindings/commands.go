@@ -221,10 +221,27 @@ func (in *instance) matchCommand(h *handler, e *engine.Event) (*commandMatch, bo
 	return &commandMatch{name: ct.name, args: args, rest: rest}, true
 }
 
-// replyAsync answers e in chat from Go, without holding up the module.
+// replyAsync answers e in chat from Go, without holding up the module. Until
+// the reply is sent it counts as running in the module's Status, like a
+// handler waiting on twitch.reply would: a module that shows nothing running
+// has said all it was going to (the script tests wait for exactly that), and
+// a flood of refused commands cannot start goroutines without bound.
 func (in *instance) replyAsync(e *engine.Event, text string) {
 	parent, _ := e.Data["message_id"].(string)
+	in.stMu.Lock()
+	if in.running >= in.rt.cfg.MaxRunning {
+		in.stMu.Unlock()
+		in.rt.log.Debug("chat reply skipped: too many handlers in progress", "module", in.name)
+		return
+	}
+	in.running++
+	in.stMu.Unlock()
 	go func() {
+		defer func() {
+			in.stMu.Lock()
+			in.running--
+			in.stMu.Unlock()
+		}()
 		ctx, cancel := context.WithTimeout(withModule(context.Background(), in.name), 30*time.Second)
 		defer cancel()
 		if err := in.rt.twitch().Reply(ctx, parent, text); err != nil {

@@ -84,7 +84,7 @@ type InstanceStatus struct {
 	Exports      []string      `json:"exports"`
 	Events       []string      `json:"events"` // event types and patterns of its handlers, commands aside (sorted)
 	Timers       int           `json:"timers"`
-	Running      int           `json:"running"` // handler invocations in progress (including sleeping ones)
+	Running      int           `json:"running"` // handler invocations in progress (including sleeping ones) and chat replies the engine is sending for the module (usage, cooldown_reply)
 	Invocations  uint64        `json:"invocations"`
 	Errors       uint64        `json:"errors"`
 	LastError    string        `json:"last_error,omitempty"`
