@@ -16,7 +16,11 @@
 //     installs and approves them. A reload builds and starts the new version
 //     fully and only then swaps it in (Bus.Replace is one atomic step, so no
 //     event is dropped or handled twice); if the new one fails, the old one keeps
-//     running and the error is kept for the panel.
+//     running and the error is kept for the panel. registry.go holds the
+//     operations; source.go reads a module's files (Discover, ReadSource);
+//     status.go holds a module's state, whose status changes only through
+//     module.transition (the moves and the one rule they obey are listed
+//     there); deporder.go orders modules by their dependencies.
 //     A module installed from the panel runs only with the permissions the
 //     streamer approved; approvals live in scripts/.approvals.json
 //     (approvals.go, docs/trust.md).

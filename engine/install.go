@@ -44,7 +44,7 @@ func (r *Registry) Install(ctx context.Context, code []byte, replace bool) (Modu
 	}
 	if existing != nil {
 		existing.op.Lock()
-		r.stop(ctx, existing, StatusAwaitingApproval)
+		r.stop(ctx, existing, StatusAwaitingApproval, "")
 		existing.op.Unlock()
 	}
 	// Trust first, then the file: the watcher may load it at once.
@@ -62,9 +62,9 @@ func (r *Registry) Install(ctx context.Context, code []byte, replace bool) (Modu
 	perms := sortedPerms(info.Permissions)
 	m := r.getOrAdd(name)
 	m.mu.Lock()
-	m.status, m.info, m.file = StatusAwaitingApproval, info, r.cfg.Dir+"/"+name+".lua"
+	m.info, m.file = info, r.cfg.Dir+"/"+name+".lua"
 	m.needsApproval, m.approved, m.awaiting = true, nil, perms
-	m.loadErr = fmt.Sprintf("module %s was installed from the panel and asks for permissions %v: review and approve it in the panel before it can run", name, perms)
+	m.transition(StatusAwaitingApproval, fmt.Sprintf("module %s was installed from the panel and asks for permissions %v: review and approve it in the panel before it can run", name, perms), false)
 	m.mu.Unlock()
 	r.log.Info("script installed from the panel; it awaits approval", "module", name, "permissions", perms)
 	r.emit("engine.module.installed", name, "")

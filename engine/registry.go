@@ -2,14 +2,10 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
-	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -17,78 +13,11 @@ import (
 	"time"
 )
 
-// Module statuses as the API reports them.
-const (
-	StatusRunning          = "running"           // an instance serves events
-	StatusFailed           = "failed"            // enabled, but no instance: the last load failed
-	StatusDisabled         = "disabled"          // turned off (persisted)
-	StatusStopped          = "stopped"           // enabled, unloaded by hand until the next load or restart
-	StatusAwaitingApproval = "awaiting_approval" // installed from the panel, permissions not approved
-)
-
-// Limits of what one module may be made of; they keep the compiler (which recurses
-// per nesting level) and memory away from a hostile paste.
-const (
-	MaxModuleFiles = 64
-	MaxModuleBytes = 1 << 20
-)
-
 // ErrModuleExists is returned by Install when the name is taken and replace is false.
 var ErrModuleExists = errors.New("a module with this name exists")
 
 // ErrUnknownModule is returned for a name that is not a discovered module.
 var ErrUnknownModule = errors.New("unknown module")
-
-// ReloadResult describes the last load or reload of a module.
-type ReloadResult struct {
-	At         time.Time `json:"at"`
-	OK         bool      `json:"ok"`
-	Error      string    `json:"error,omitempty"`
-	DurationMS float64   `json:"duration_ms"`
-}
-
-// reloadResult records a load that began at start and ended now with err.
-func reloadResult(start time.Time, err error) *ReloadResult {
-	now := time.Now()
-	rr := &ReloadResult{At: now, OK: err == nil, DurationMS: float64(now.Sub(start).Microseconds()) / 1e3}
-	if err != nil {
-		rr.Error = err.Error()
-	}
-	return rr
-}
-
-// ModuleState is one module as the API and panel show it.
-type ModuleState struct {
-	Name          string   `json:"name"`
-	Status        string   `json:"status"`
-	Enabled       bool     `json:"enabled"`
-	File          string   `json:"file"`
-	Description   string   `json:"description"`
-	Version       string   `json:"version"`
-	Author        string   `json:"author"`
-	Dependencies  []string `json:"dependencies"`
-	Permissions   []string `json:"permissions"`
-	NeedsApproval bool     `json:"needs_approval"`                 // installed from the panel: runs only with approved permissions
-	Approved      []string `json:"approved_permissions,omitempty"` // what the streamer approved (ApprovalsFile)
-	// AwaitingApproval lists the permissions the module's files declare now
-	// when they wait for approval: its first approval, or a changed list while
-	// the approved version keeps running (Status "running").
-	AwaitingApproval []string       `json:"awaiting_approval"`
-	Config           map[string]any `json:"config"`
-	ConfigOverrides  map[string]any `json:"config_overrides,omitempty"`
-	Handlers         int            `json:"handlers"`
-	Commands         []CommandInfo  `json:"commands"`
-	Exports          []string       `json:"exports"`
-	Invocations      uint64         `json:"invocations"`
-	Errors           uint64         `json:"errors"`
-	LastError        string         `json:"last_error,omitempty"`
-	Warnings         []string       `json:"warnings,omitempty"` // the running version's load-time warnings
-	Dropped          uint64         `json:"dropped"`
-	HeapEstimate     int64          `json:"heap_estimate_bytes"`
-	LastReload       *ReloadResult  `json:"last_reload,omitempty"`
-	ReloadsSucceeded uint64         `json:"reloads_succeeded"`
-	ReloadsFailed    uint64         `json:"reloads_failed"`
-}
 
 // RegistryConfig configures a Registry.
 type RegistryConfig struct {
@@ -114,27 +43,6 @@ type Registry struct {
 	approvalsMu sync.Mutex // serialises writers of ApprovalsFile
 }
 
-type module struct {
-	name string
-	op   sync.Mutex // serialises lifecycle operations on this module
-
-	mu            sync.Mutex // guards the fields below
-	inst          Instance
-	status        string
-	file          string
-	hash          string
-	info          ModuleInfo
-	loadErr       string // why the module is not running (failed, awaiting approval)
-	depErr        bool   // loadErr is about a dependency: retry when dependencies change
-	lastReload    *ReloadResult
-	okCount       uint64
-	failCount     uint64
-	handlerErrors uint64   // errors of instances already stopped, so the count survives reloads
-	needsApproval bool     // installed from the panel (as of the last load or approval)
-	approved      []string // permissions approved for it
-	awaiting      []string // permissions of its files awaiting approval; nil when none
-}
-
 // NewRegistry returns a registry; call LoadAll to discover and start the modules.
 func NewRegistry(cfg RegistryConfig) *Registry {
 	if cfg.Logger == nil {
@@ -155,34 +63,6 @@ func (r *Registry) Store() *Store { return r.cfg.Store }
 // Dir is the scripts folder.
 func (r *Registry) Dir() string { return r.cfg.Dir }
 
-// Discover lists the module names under the scripts folder: NAME.lua files
-// (not *_test.lua) and NAME/ folders with an init.lua.
-func (r *Registry) Discover() ([]string, error) {
-	entries, err := os.ReadDir(r.cfg.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("read scripts folder: %w", err)
-	}
-	var names []string
-	for _, e := range entries {
-		n := e.Name()
-		switch {
-		case strings.HasPrefix(n, "."):
-		case e.IsDir():
-			if ValidModuleName(n) {
-				if _, err := os.Stat(path.Join(r.cfg.Dir, n, "init.lua")); err == nil {
-					names = append(names, n)
-				}
-			}
-		case strings.HasSuffix(n, ".lua") && !strings.HasSuffix(n, "_test.lua"):
-			if name := strings.TrimSuffix(n, ".lua"); ValidModuleName(name) {
-				names = append(names, name)
-			}
-		}
-	}
-	sort.Strings(names)
-	return slices.Compact(names), nil
-}
-
 func (r *Registry) get(name string) *module {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -198,92 +78,6 @@ func (r *Registry) getOrAdd(name string) *module {
 		r.mods[name] = m
 	}
 	return m
-}
-
-// ReadSource reads module name from the scripts folder. Paths never leave the
-// folder: names are validated and files are read through an os.Root, which also
-// refuses symbolic links that point outside.
-func (r *Registry) ReadSource(name string) (Source, error) {
-	if !ValidModuleName(name) {
-		return Source{}, fmt.Errorf("%q is not a valid module name (letters, digits, _ and -)", name)
-	}
-	root, err := os.OpenRoot(r.cfg.Dir)
-	if err != nil {
-		return Source{}, fmt.Errorf("open scripts folder: %w", err)
-	}
-	defer root.Close()
-	file := name + ".lua"
-	_, fileErr := root.Stat(file)
-	dirInfo, dirErr := root.Stat(name)
-	isDir := dirErr == nil && dirInfo.IsDir()
-	switch {
-	case fileErr == nil && isDir:
-		return Source{}, fmt.Errorf("module %s: both %s and %s/ exist; remove one", name, file, name)
-	case fileErr == nil:
-		code, err := ReadScriptFile(root, file, MaxModuleBytes)
-		if err != nil {
-			return Source{}, fmt.Errorf("module %s: %w", name, err)
-		}
-		sum := sha256.Sum256(code)
-		return Source{Name: name, File: path.Join(r.cfg.Dir, file), Code: code, Hash: hex.EncodeToString(sum[:])}, nil
-	case isDir:
-		return r.readFolder(root, name)
-	}
-	return Source{}, fmt.Errorf("module %s: %w: neither %s nor %s/init.lua exists", name, fs.ErrNotExist, file, name)
-}
-
-func (r *Registry) readFolder(root *os.Root, name string) (Source, error) {
-	src := Source{Name: name, Dir: path.Join(r.cfg.Dir, name), File: path.Join(r.cfg.Dir, name, "init.lua"), Files: map[string][]byte{}}
-	h := sha256.New()
-	total := 0
-	err := fs.WalkDir(root.FS(), name, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		base := d.Name()
-		if d.IsDir() {
-			if p != name && strings.HasPrefix(base, ".") {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(base, ".lua") || strings.HasPrefix(base, ".") || strings.HasSuffix(base, "_test.lua") {
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return fmt.Errorf("%s is not a regular file", p)
-		}
-		if len(src.Files) >= MaxModuleFiles {
-			return fmt.Errorf("more than %d .lua files", MaxModuleFiles)
-		}
-		if total >= MaxModuleBytes {
-			return fmt.Errorf("files add up to more than %d bytes", MaxModuleBytes)
-		}
-		data, err := ReadScriptFile(root, p, MaxModuleBytes-total)
-		if err != nil {
-			return fmt.Errorf("%w (the files of a module may add up to %d bytes)", err, MaxModuleBytes)
-		}
-		total += len(data)
-		rel := strings.TrimPrefix(p, name+"/")
-		h.Write([]byte(rel))
-		h.Write([]byte{0})
-		h.Write(data)
-		h.Write([]byte{0})
-		if rel == "init.lua" {
-			src.Code = data
-		} else {
-			src.Files[rel] = data
-		}
-		return nil
-	})
-	if err != nil {
-		return Source{}, fmt.Errorf("module %s: %w", name, err)
-	}
-	if src.Code == nil {
-		return Source{}, fmt.Errorf("module %s: %w: %s/init.lua", name, fs.ErrNotExist, name)
-	}
-	src.Hash = hex.EncodeToString(h.Sum(nil))
-	return src, nil
 }
 
 func (r *Registry) settings(name string) ModuleSettings {
@@ -344,58 +138,6 @@ func (r *Registry) LoadAll(ctx context.Context) (int, error) {
 	return running, nil
 }
 
-// depOrder sorts the names of pending so that dependencies come first; names on
-// a cycle are returned separately.
-func depOrder[T any](pending map[string]T, deps func(T) []string) (order, cyclic []string) {
-	const (
-		unseen = iota
-		visiting
-		done
-	)
-	state := map[string]int{}
-	var stack []string
-	var visit func(string) bool
-	visit = func(n string) bool {
-		switch state[n] {
-		case visiting:
-			i := slices.Index(stack, n)
-			for _, c := range append(stack[i:], n) {
-				if !slices.Contains(cyclic, c) {
-					cyclic = append(cyclic, c)
-				}
-			}
-			return false
-		case done:
-			return true
-		}
-		state[n] = visiting
-		stack = append(stack, n)
-		ok := true
-		for _, d := range deps(pending[n]) {
-			if _, isPending := pending[d]; isPending && !visit(d) {
-				ok = false
-			}
-		}
-		stack = stack[:len(stack)-1]
-		state[n] = done
-		if !slices.Contains(cyclic, n) {
-			// also when a dependency is on a cycle: finish then marks n failed
-			// (and stops its instance) instead of leaving it loaded and unlisted
-			order = append(order, n)
-		}
-		return ok
-	}
-	names := make([]string, 0, len(pending))
-	for n := range pending {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		visit(n)
-	}
-	return order, cyclic
-}
-
 // build reads and loads (phase 1) module m. On failure it records the error.
 func (r *Registry) build(ctx context.Context, m *module) (Instance, Source, error) {
 	start := time.Now()
@@ -424,14 +166,61 @@ func (r *Registry) loadSource(ctx context.Context, src Source) (Instance, error)
 	return r.cfg.Loader.Load(lctx, src, r)
 }
 
-// finish takes a phase-1 instance live: approval and dependency checks, init(),
-// then the swap. m.op must be held.
+// finish takes a phase-1 instance live (m.op held): it must be admitted,
+// its init() must succeed, then it replaces the running version.
 func (r *Registry) finish(ctx context.Context, m *module, inst Instance, src Source, start time.Time, reload bool) error {
 	info := inst.Info()
-	if info.Name != "" && info.Name != m.name {
-		err := fmt.Errorf("%s: module{} says name = %q but the file is named %q: rename one of them", src.File, info.Name, m.name)
-		r.fail(m, inst, src, start, err, false)
+	err := r.admit(ctx, m, inst, src, info)
+	var ae *approvalError
+	if errors.As(err, &ae) {
+		return err // recorded by admit: not a failed load
+	}
+	if err == nil {
+		err = r.initInstance(ctx, inst)
+	}
+	var old Instance
+	if err == nil {
+		old, err = r.swap(m, inst)
+	}
+	if err != nil {
+		var de *dependencyError
+		r.fail(m, inst, src, start, err, errors.As(err, &de))
 		return err
+	}
+	r.recordLive(m, inst, old, src, info, start)
+	if old != nil {
+		old.Stop(ctx) // drains what it had already been handed, runs shutdown()
+	}
+	typ := "engine.module.loaded"
+	if reload && old != nil {
+		typ = "engine.module.reloaded"
+	}
+	r.log.Info("module "+strings.TrimPrefix(typ, "engine.module."), "module", m.name, "ms", time.Since(start).Milliseconds())
+	r.emit(typ, m.name, "")
+	r.retryDependents(ctx, m.name)
+	return nil
+}
+
+// approvalError is a version whose permissions are not approved; awaitApproval
+// has recorded it.
+type approvalError struct{ err error }
+
+func (e *approvalError) Error() string { return e.err.Error() }
+func (e *approvalError) Unwrap() error { return e.err }
+
+// dependencyError is a load refused because a dependency is not running.
+type dependencyError struct{ module, dep, why string }
+
+func (e *dependencyError) Error() string {
+	return fmt.Sprintf("module %s: dependency %s %s", e.module, e.dep, e.why)
+}
+
+// admit checks that inst may go live as module m: its declared name is the
+// file's, its permissions are approved (else it is stopped and m awaits
+// approval) and its dependencies run.
+func (r *Registry) admit(ctx context.Context, m *module, inst Instance, src Source, info ModuleInfo) error {
+	if info.Name != "" && info.Name != m.name {
+		return fmt.Errorf("%s: module{} says name = %q but the file is named %q: rename one of them", src.File, info.Name, m.name)
 	}
 	ap := r.approval(m.name)
 	m.mu.Lock()
@@ -439,7 +228,7 @@ func (r *Registry) finish(ctx context.Context, m *module, inst Instance, src Sou
 	m.mu.Unlock()
 	if !ap.allows(info.Permissions) {
 		inst.Stop(ctx)
-		return r.awaitApproval(m, info, src, ap)
+		return &approvalError{r.awaitApproval(m, info, src, ap)}
 	}
 	for _, d := range info.Dependencies {
 		dm := r.get(d)
@@ -448,49 +237,42 @@ func (r *Registry) finish(ctx context.Context, m *module, inst Instance, src Sou
 			if dm != nil {
 				why = "is " + dm.currentStatus()
 			}
-			err := fmt.Errorf("module %s: dependency %s %s", m.name, d, why)
-			r.fail(m, inst, src, start, err, true)
-			return err
+			return &dependencyError{module: m.name, dep: d, why: why}
 		}
 	}
+	return nil
+}
+
+// initInstance runs inst's init() within the load timeout.
+func (r *Registry) initInstance(ctx context.Context, inst Instance) error {
 	lctx, cancel := context.WithTimeout(ctx, r.cfg.LoadTimeout)
-	err := inst.Init(lctx)
-	cancel()
-	if err != nil {
-		r.fail(m, inst, src, start, err, false)
-		return err
-	}
-	// The swap: one atomic change of the bus, so every event is matched against
-	// either the old or the new handlers.
-	m.mu.Lock()
-	old := m.inst
-	m.mu.Unlock()
+	defer cancel()
+	return inst.Init(lctx)
+}
+
+// swap puts inst's subscriptions in place of the running version's in one
+// atomic change of the bus, so every event is matched against either the old
+// or the new handlers, and starts inst. It returns the old instance.
+func (r *Registry) swap(m *module, inst Instance) (Instance, error) {
+	old := m.instance()
 	if err := r.cfg.Bus.Replace(old, inst.Subscriptions()); err != nil { // a nil Instance is a nil owner
-		r.fail(m, inst, src, start, err, false)
-		return err
+		return nil, err
 	}
 	inst.Start()
-	took := time.Since(start)
+	return old, nil
+}
+
+// recordLive records that inst now serves as module m.
+func (r *Registry) recordLive(m *module, inst, old Instance, src Source, info ModuleInfo, start time.Time) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if old != nil {
 		m.handlerErrors += old.Status().Errors
 	}
-	m.inst, m.status, m.file, m.hash, m.info = inst, StatusRunning, src.File, src.Hash, info
-	m.loadErr, m.depErr, m.awaiting = "", false, nil
+	m.inst, m.file, m.hash, m.info, m.awaiting = inst, src.File, src.Hash, info, nil
+	m.transition(StatusRunning, "", false)
 	m.okCount++
 	m.lastReload = reloadResult(start, nil)
-	m.mu.Unlock()
-	if old != nil {
-		old.Stop(ctx) // drains what it had already been handed, runs shutdown()
-	}
-	typ := "engine.module.loaded"
-	if reload && old != nil {
-		typ = "engine.module.reloaded"
-	}
-	r.log.Info("module "+strings.TrimPrefix(typ, "engine.module."), "module", m.name, "ms", took.Milliseconds())
-	r.emit(typ, m.name, "")
-	r.retryDependents(ctx, m.name)
-	return nil
 }
 
 // awaitApproval records that the version of m in src declares permissions the
@@ -510,10 +292,11 @@ func (r *Registry) awaitApproval(m *module, info ModuleInfo, src Source, ap appr
 	}
 	m.mu.Lock()
 	running := m.inst != nil
-	m.awaiting, m.loadErr, m.file, m.depErr = perms, err.Error(), src.File, false
+	m.awaiting, m.file = perms, src.File
 	if !running {
-		m.status, m.info = StatusAwaitingApproval, info
+		m.info = info
 	}
+	m.transition(StatusAwaitingApproval, err.Error(), false) // a running approved version keeps serving
 	m.mu.Unlock()
 	r.log.Warn("module awaits approval of its permissions", "module", m.name, "permissions", perms, "approved", ap.approved, "previous_version_runs", running)
 	r.emit("engine.module.awaiting_approval", m.name, err.Error())
@@ -534,15 +317,12 @@ func (r *Registry) fail(m *module, inst Instance, src Source, start time.Time, e
 		m.info = *info // its dependencies: retryDependents looks for them
 	}
 	m.failCount++
-	m.loadErr, m.depErr = err.Error(), dep
 	if src.File != "" {
 		m.file = src.File
 	}
 	m.lastReload = reloadResult(start, err)
 	running := m.inst != nil
-	if !running {
-		m.status = StatusFailed
-	}
+	m.transition(StatusFailed, err.Error(), dep) // a running version keeps serving
 	m.mu.Unlock()
 	if running {
 		r.log.Warn("reload failed; the previous version keeps running", "module", m.name, "err", err)
@@ -562,41 +342,6 @@ func (r *Registry) emit(typ, module, errMsg string) {
 		data["error"] = errMsg
 	}
 	_ = r.cfg.Bus.Emit(&Event{Type: typ, Data: data, Source: "engine"})
-}
-
-// retryDependents loads the modules that failed only because name was not running.
-func (r *Registry) retryDependents(ctx context.Context, name string) {
-	r.mu.RLock()
-	var retry []*module
-	for _, m := range r.mods {
-		m.mu.Lock()
-		if m.depErr && m.inst == nil && slices.Contains(m.info.Dependencies, name) {
-			retry = append(retry, m)
-		}
-		m.mu.Unlock()
-	}
-	r.mu.RUnlock()
-	for _, m := range retry {
-		go func() { _ = r.Load(ctx, m.name) }()
-	}
-}
-
-func (m *module) instance() Instance {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.inst
-}
-
-func (m *module) currentStatus() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.status
-}
-
-func (m *module) setStatus(status, loadErr string, dep bool) {
-	m.mu.Lock()
-	m.status, m.loadErr, m.depErr = status, loadErr, dep
-	m.mu.Unlock()
 }
 
 // Load loads module name, or reloads it when its files changed since the running
@@ -657,15 +402,17 @@ func (r *Registry) Unload(ctx context.Context, name string) error {
 	}
 	m.op.Lock()
 	defer m.op.Unlock()
-	r.stop(ctx, m, StatusStopped)
+	r.stop(ctx, m, StatusStopped, "")
 	return nil
 }
 
-func (r *Registry) stop(ctx context.Context, m *module, status string) {
+// stop takes module m's instance away (m.op held) and moves it to status
+// with reason.
+func (r *Registry) stop(ctx context.Context, m *module, status, reason string) {
 	m.mu.Lock()
 	inst := m.inst
 	m.inst = nil
-	m.status, m.loadErr, m.depErr = status, "", false
+	m.transition(status, reason, false)
 	if inst != nil {
 		m.handlerErrors += inst.Status().Errors
 	}
@@ -689,9 +436,8 @@ func (r *Registry) Quarantine(ctx context.Context, name, reason string) {
 	}
 	m.op.Lock()
 	defer m.op.Unlock()
-	r.stop(ctx, m, StatusStopped)
+	r.stop(ctx, m, StatusFailed, reason)
 	m.mu.Lock()
-	m.status, m.loadErr = StatusFailed, reason
 	m.lastReload = reloadResult(time.Now(), errors.New(reason))
 	m.failCount++
 	m.mu.Unlock()
@@ -701,7 +447,7 @@ func (r *Registry) Quarantine(ctx context.Context, name, reason string) {
 
 // forget stops a module whose files are gone and drops it from the registry.
 func (r *Registry) forget(ctx context.Context, m *module) {
-	r.stop(ctx, m, StatusStopped)
+	r.stop(ctx, m, StatusStopped, "")
 	r.mu.Lock()
 	if r.mods[m.name] == m {
 		delete(r.mods, m.name)
@@ -734,7 +480,7 @@ func (r *Registry) Disable(ctx context.Context, name string) error {
 	}
 	m.op.Lock()
 	defer m.op.Unlock()
-	r.stop(ctx, m, StatusDisabled)
+	r.stop(ctx, m, StatusDisabled, "")
 	return nil
 }
 
@@ -794,77 +540,6 @@ func (r *Registry) Commands() []CommandInfo {
 	return out
 }
 
-// Modules returns the state of every known module, sorted by name.
-func (r *Registry) Modules() []ModuleState {
-	r.mu.RLock()
-	mods := make([]*module, 0, len(r.mods))
-	for _, m := range r.mods {
-		mods = append(mods, m)
-	}
-	r.mu.RUnlock()
-	out := make([]ModuleState, 0, len(mods))
-	for _, m := range mods {
-		out = append(out, r.state(m))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// Module returns the state of one module.
-func (r *Registry) Module(name string) (ModuleState, bool) {
-	m := r.get(name)
-	if m == nil {
-		return ModuleState{}, false
-	}
-	return r.state(m), true
-}
-
-func (r *Registry) state(m *module) ModuleState {
-	ms := r.settings(m.name)
-	m.mu.Lock()
-	st := ModuleState{
-		Name: m.name, Status: m.status, Enabled: enabled(ms), File: m.file,
-		Description: m.info.Description, Version: m.info.Version, Author: m.info.Author,
-		Dependencies: m.info.Dependencies, Permissions: m.info.Permissions,
-		NeedsApproval: ms.NeedsApproval || m.needsApproval, Approved: m.approved, AwaitingApproval: m.awaiting,
-		Config: m.info.Config, ConfigOverrides: ms.Config,
-		LastError: m.loadErr, ReloadsSucceeded: m.okCount, ReloadsFailed: m.failCount,
-		Errors: m.handlerErrors,
-	}
-	if m.lastReload != nil {
-		lr := *m.lastReload
-		st.LastReload = &lr
-		if !lr.OK {
-			st.LastError = lr.Error
-		}
-	}
-	inst := m.inst
-	m.mu.Unlock()
-	if st.Dependencies == nil {
-		st.Dependencies = []string{}
-	}
-	if st.Permissions == nil {
-		st.Permissions = []string{}
-	}
-	st.Commands, st.Exports = []CommandInfo{}, []string{}
-	if inst != nil {
-		is := inst.Status()
-		st.Handlers, st.Invocations, st.Dropped, st.HeapEstimate = is.Handlers, is.Invocations, is.Dropped, is.HeapEstimate
-		st.Warnings = is.Warnings
-		st.Errors += is.Errors
-		if is.Commands != nil {
-			st.Commands = is.Commands
-		}
-		if is.Exports != nil {
-			st.Exports = is.Exports
-		}
-		if st.LastError == "" && is.LastError != "" {
-			st.LastError = is.LastError
-		}
-	}
-	return st
-}
-
 // StopAll stops every module, dependents before their dependencies (the reverse
 // of the dependency order, whatever order they were started or reloaded in).
 // Each module's shutdown() runs.
@@ -893,7 +568,10 @@ func (r *Registry) StopAll(ctx context.Context) {
 	for _, m := range mods {
 		m.op.Lock()
 		status := m.currentStatus()
-		r.stop(ctx, m, status)
+		if status == StatusRunning {
+			status = StatusStopped
+		}
+		r.stop(ctx, m, status, "")
 		m.op.Unlock()
 	}
 }
