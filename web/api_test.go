@@ -4,10 +4,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/starstreamer/starstreamer/engine"
+	"github.com/starstreamer/starstreamer/platform/obs"
+	"github.com/starstreamer/starstreamer/platform/twitch"
 )
 
 func scripts() map[string]string {
@@ -243,6 +246,13 @@ func TestChatEventHasTheTwitchShape(t *testing.T) {
 	if u["username"] != "streamer" {
 		t.Errorf("username = %v", u["username"])
 	}
+	for _, spec := range twitch.EventSpecs {
+		if spec.Type == ev.Type {
+			if err := spec.Check(ev.Data); err != nil {
+				t.Errorf("the panel's chat line is off the documented twitch.chat.message: %v", err)
+			}
+		}
+	}
 }
 
 const pasted = `module { name = "pasted", description = "From Discord", version = "1.0", author = "someone",
@@ -465,6 +475,13 @@ func TestTemplatesHaveTheDesignShapes(t *testing.T) {
 		for _, k := range need[tp.Type] {
 			if _, ok := tp.Data[k]; !ok {
 				t.Errorf("template %s (%s) lacks %q", tp.Name, tp.Type, k)
+			}
+		}
+		for _, spec := range slices.Concat(twitch.EventSpecs, obs.EventSpecs) {
+			if spec.Type == tp.Type {
+				if err := spec.Check(tp.Data); err != nil {
+					t.Errorf("template %s is off the documented event: %v", tp.Name, err)
+				}
 			}
 		}
 		seen[tp.Type] = true

@@ -10,7 +10,7 @@
 //   - hub: one Go subscription on the bus ("*") that queues events and fans
 //     them out, in order, to WebSocket clients, each with its own pattern filter;
 //     engine.module.* events are turned into the module's current state.
-//   - Template: the test events the /events page fires, in DESIGN.md's shapes.
+//   - Template: the test events the /events page fires, in the shapes of docs/events.md.
 //
 // Pages: /modules, /events, /chat. API (JSON, errors as {"error": "..."}):
 //

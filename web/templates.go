@@ -13,7 +13,8 @@ func tuser(login, name string) map[string]any {
 }
 
 // Templates returns one test event per event type the panel offers, with data in
-// the shapes of DESIGN.md. Each call returns fresh maps.
+// the shapes of docs/events.md (a test checks each against the platforms'
+// EventSpecs). Each call returns fresh maps.
 func Templates() []Template {
 	contrib := func() []any {
 		return []any{
@@ -31,23 +32,24 @@ func Templates() []Template {
 			"user": tuser("new_follower", "New_Follower"), "followed_at": "2025-01-01T20:00:00Z",
 		}},
 		{Name: "sub", Label: "Subscription", Type: "twitch.subscription", Data: map[string]any{
-			"user": tuser("loyal_viewer", "LoyalViewer"), "tier": "1000", "is_gift": false, "months": 3, "message": "Love the stream!",
+			"user": tuser("loyal_viewer", "LoyalViewer"), "tier": "1000", "is_gift": false, "resub": true, "months": 3, "message": "Love the stream!",
 		}},
 		{Name: "gift", Label: "Gift subs", Type: "twitch.gift", Data: map[string]any{
-			"user": tuser("santa", "Santa"), "tier": "1000", "total": 5, "cumulative": 25,
+			"user": tuser("santa", "Santa"), "tier": "1000", "total": 5, "cumulative": 25, "is_anonymous": false,
 		}},
 		{Name: "raid", Label: "Raid", Type: "twitch.raid", Data: map[string]any{
 			"from_broadcaster": tuser("friendly_streamer", "FriendlyStreamer"), "viewers": 42,
 		}},
 		{Name: "cheer", Label: "Cheer", Type: "twitch.cheer", Data: map[string]any{
-			"user": tuser("bits_fan", "Bits_Fan"), "bits": 100, "message": "Cheer100 great play!",
+			"user": tuser("bits_fan", "Bits_Fan"), "bits": 100, "message": "Cheer100 great play!", "is_anonymous": false,
 		}},
 		{Name: "points", Label: "Channel points", Type: "twitch.channel_points", Data: map[string]any{
-			"user": tuser("points_spender", "PointsSpender"), "reward": map[string]any{"id": "reward-1", "title": "Hydrate!", "cost": 500},
-			"input": "", "redemption_id": "redemption-1",
+			"user": tuser("points_spender", "PointsSpender"), "reward": map[string]any{"id": "reward-1", "title": "Hydrate!", "cost": 500, "prompt": "Make the streamer drink water"},
+			"input": "", "redemption_id": "redemption-1", "status": "unfulfilled", "redeemed_at": "2025-01-01T20:00:00Z",
 		}},
 		{Name: "hype_train", Label: "Hype train", Type: "twitch.hype_train.begin", Data: map[string]any{
-			"level": 1, "total": 1500, "goal": 2000, "top_contributions": contrib(),
+			"id": "panel-hype-train-1", "level": 1, "total": 1500, "progress": 1500, "goal": 2000, "top_contributions": contrib(),
+			"type": "regular", "is_shared_train": false, "started_at": "2025-01-01T20:00:00Z", "expires_at": "2025-01-01T20:05:00Z",
 		}},
 		{Name: "obs_scene", Label: "OBS scene change", Type: "obs.scene_changed", Data: map[string]any{
 			"scene_name": "Gameplay", "previous_scene": "Starting Soon",

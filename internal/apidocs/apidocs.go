@@ -92,6 +92,7 @@ func Markdown(docs []bindings.Doc, libs []Lib) []byte {
 	b.WriteString("The top level only declares and registers: a binding that acts outside the module (chat, OBS, the store, `emit`, `call`) ")
 	b.WriteString("or waits raises an error there, so loading a script (to inspect it, or while it awaits approval) has no effect; ")
 	b.WriteString("act from `init()` or a handler ([trust model](trust.md)).\n\n")
+	b.WriteString("The events a script can handle, with every field of `event.data`, are in [events.md](events.md).\n\n")
 	b.WriteString("Editor completion: point the Lua language server at `stdlib/types` (see the end of this page).\n\n")
 	b.WriteString("## Contents\n\n")
 	groups := groupDocs(docs)

@@ -39,7 +39,7 @@ func TestGeneratedFilesAreFresh(t *testing.T) {
 
 func TestEveryBindingIsDocumented(t *testing.T) {
 	md := string(Markdown(bindings.Docs(), Libs()))
-	stubs := string(Stubs(bindings.Docs()))
+	stubs := string(Stubs(bindings.Docs(), EventSpecs()))
 	for _, d := range bindings.Docs() {
 		if !strings.Contains(md, "### `"+d.Name+"`") {
 			t.Errorf("lua-api.md lacks %s", d.Name)
@@ -83,6 +83,40 @@ func TestParseParams(t *testing.T) {
 		}
 		if strings.Join(got, " ") != tc.want {
 			t.Errorf("parseParams(%q) = %v, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestEventReferenceListsEveryType: every type the Twitch client, the OBS
+// client and the engine emit is in docs/events.md and has a stub class.
+func TestEventReferenceListsEveryType(t *testing.T) {
+	md := string(EventsMarkdown(EventSpecs()))
+	stubs := string(EventStubs(EventSpecs()))
+	all := string(Stubs(bindings.Docs(), EventSpecs()))
+	seen := map[string]bool{}
+	for _, s := range EventSpecs() {
+		if seen[s.Type] {
+			t.Errorf("%s is specified twice", s.Type)
+		}
+		seen[s.Type] = true
+		if !strings.Contains(md, "### "+s.Type+"\n") {
+			t.Errorf("events.md lacks %s", s.Type)
+		}
+		for _, f := range s.Fields {
+			if !strings.Contains(md, "| `"+f.Name+"` |") {
+				t.Errorf("events.md lacks %s's field %s", s.Type, f.Name)
+			}
+		}
+		if !strings.Contains(stubs, "---@class "+className(s.Type)+"Event: Event") {
+			t.Errorf("events.lua lacks the class of %s", s.Type)
+		}
+		if !strings.Contains(all, "---@overload fun(types: \""+s.Type+"\"") {
+			t.Errorf("on_event has no overload for %s", s.Type)
+		}
+	}
+	for _, want := range []string{"twitch.chat.message", "twitch.follow", "obs.scene_changed", "engine.module.reloaded"} {
+		if !seen[want] {
+			t.Errorf("%s is not specified", want)
 		}
 	}
 }

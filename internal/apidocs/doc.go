@@ -3,8 +3,11 @@
 // comments of the embedded standard library (stdlib/lua/*.lua).
 //
 // There are a few central functions: Markdown (docs/lua-api.md), Stubs
-// (stdlib/types/starstreamer.lua, LuaLS definitions of the globals) and
-// LibStubs (stdlib/types/NAME.lua, one per library). Files lists them all by
+// (stdlib/types/starstreamer.lua, LuaLS definitions of the globals, with one
+// on_event overload per event type), LibStubs (stdlib/types/NAME.lua, one per
+// library), and EventsMarkdown (docs/events.md) and EventStubs
+// (stdlib/types/events.lua, a class per event type) from EventSpecs: the
+// specs the Twitch client, the OBS client and the engine are tested against. Files lists them all by
 // path; the package's test fails when a committed file is stale, and
 // `go test ./internal/apidocs -update` rewrites them.
 //

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/andreykaipov/goobs/api/events"
+
+	"github.com/starstreamer/starstreamer/engine"
 )
 
 func TestMapEvent(t *testing.T) {
@@ -85,6 +87,9 @@ func TestMapEvent(t *testing.T) {
 			}
 			if got.data != nil {
 				checkShapes(t, got.data)
+				if err := specOf(t, got.typ).Check(got.data); err != nil {
+					t.Errorf("off its spec: %v", err)
+				}
 			}
 		})
 	}
@@ -206,5 +211,39 @@ func TestRunTwiceAtOnceIsAnError(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run = %v after cancel, want nil", err)
+	}
+}
+
+func specOf(t *testing.T, typ string) engine.EventSpec {
+	t.Helper()
+	for _, s := range EventSpecs {
+		if s.Type == typ {
+			return s
+		}
+	}
+	t.Fatalf("%s has no EventSpecs entry", typ)
+	return engine.EventSpec{}
+}
+
+// TestConnectionEventsAreAsSpecified runs the client's own events through
+// handle, the code that emits them, and checks them and every example against
+// EventSpecs.
+func TestConnectionEventsAreAsSpecified(t *testing.T) {
+	var got []string
+	c := New(Config{RequestTimeout: time.Second}, func(typ string, data map[string]any) {
+		if err := specOf(t, typ).Check(data); err != nil {
+			t.Errorf("off its spec: %v", err)
+		}
+		got = append(got, typ)
+	})
+	c.handle(item{kind: kindConnected, reason: "connected", scene: "Scene A"})
+	c.handle(item{kind: kindDisconnected, reason: "OBS closed the connection"})
+	if !reflect.DeepEqual(got, []string{"obs.connected", "obs.disconnected"}) {
+		t.Errorf("emitted %v", got)
+	}
+	for _, s := range EventSpecs {
+		if err := s.Check(s.Example); err != nil {
+			t.Errorf("example: %v", err)
+		}
 	}
 }

@@ -191,7 +191,7 @@ func mapHypeTrain(e hypeTrainEvent) map[string]any {
 }
 
 // mapNotification turns one EventSub notification event into the
-// normalized twitch.* event of DESIGN.md. ok=false for a type the client
+// normalized twitch.* event that EventSpecs documents. ok=false for a type the client
 // does not know (it is logged, not emitted).
 func mapNotification(subType string, raw json.RawMessage) (typ string, data map[string]any, ok bool, err error) {
 	dec := func(v any) error {

@@ -19,7 +19,7 @@ var wantTop = []any{
 }
 
 // TestMapNotificationFromTwitchExamples maps each of Twitch's documented
-// example payloads (testdata) to the normalized event of DESIGN.md.
+// example payloads (testdata) to the normalized event (EventSpecs).
 func TestMapNotificationFromTwitchExamples(t *testing.T) {
 	chatBadges := func() []any {
 		return []any{

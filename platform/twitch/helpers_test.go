@@ -33,12 +33,17 @@ type recorder struct {
 	mu      sync.Mutex
 	events  []event
 	changed chan struct{}
+	offSpec []string // events that do not match EventSpecs
 }
 
 func newRecorder() *recorder { return &recorder{changed: make(chan struct{})} }
 
 func (r *recorder) emit(typ string, data map[string]any) {
+	err := checkSpec(typ, data)
 	r.mu.Lock()
+	if err != nil {
+		r.offSpec = append(r.offSpec, err.Error())
+	}
 	r.events = append(r.events, event{typ, data})
 	close(r.changed)
 	r.changed = make(chan struct{})
@@ -164,6 +169,13 @@ func newEnv(t *testing.T, opts twitchtest.Options, mod func(*env)) *env {
 	srv.AddToken(twitchtest.Token{Access: "tok-bot", Refresh: "ref-bot", UserID: bot.ID, Login: bot.Login, Scopes: Scopes})
 	e := &env{srv: srv, rec: newRecorder(), logs: &lockedBuffer{},
 		store: &memStore{tok: Tokens{AccessToken: "tok-bot", RefreshToken: "ref-bot"}, has: true}}
+	t.Cleanup(func() { // every event the client emitted in the test is as EventSpecs documents it
+		e.rec.mu.Lock()
+		defer e.rec.mu.Unlock()
+		for _, p := range e.rec.offSpec {
+			t.Errorf("emitted off its spec: %s", p)
+		}
+	})
 	e.cfg = Config{
 		ClientID: "cid", Channel: broadcaster.Login,
 		AuthURL: srv.AuthURL(), APIURL: srv.HelixURL(), EventSubURL: srv.EventSubURL(),

@@ -14,7 +14,7 @@
 ---@class Event
 ---@field id string
 ---@field type string          # "twitch.chat.message", "twitch.follow", ...
----@field data table           # the event's fields (see DESIGN.md's event table)
+---@field data table           # the event's fields: docs/events.md, typed per event in events.lua
 ---@field timestamp number     # seconds since the epoch
 ---@field source string
 
@@ -72,6 +72,66 @@ shutdown = nil
 ---@param opts? table
 ---@param fn fun(event: Event, cmd?: Command)
 ---@return Handle
+---@overload fun(types: "twitch.chat.message", fn: fun(event: TwitchChatMessageEvent)): Handle
+---@overload fun(types: "twitch.chat.message", opts: table, fn: fun(event: TwitchChatMessageEvent)): Handle
+---@overload fun(types: "twitch.follow", fn: fun(event: TwitchFollowEvent)): Handle
+---@overload fun(types: "twitch.follow", opts: table, fn: fun(event: TwitchFollowEvent)): Handle
+---@overload fun(types: "twitch.subscription", fn: fun(event: TwitchSubscriptionEvent)): Handle
+---@overload fun(types: "twitch.subscription", opts: table, fn: fun(event: TwitchSubscriptionEvent)): Handle
+---@overload fun(types: "twitch.gift", fn: fun(event: TwitchGiftEvent)): Handle
+---@overload fun(types: "twitch.gift", opts: table, fn: fun(event: TwitchGiftEvent)): Handle
+---@overload fun(types: "twitch.raid", fn: fun(event: TwitchRaidEvent)): Handle
+---@overload fun(types: "twitch.raid", opts: table, fn: fun(event: TwitchRaidEvent)): Handle
+---@overload fun(types: "twitch.cheer", fn: fun(event: TwitchCheerEvent)): Handle
+---@overload fun(types: "twitch.cheer", opts: table, fn: fun(event: TwitchCheerEvent)): Handle
+---@overload fun(types: "twitch.channel_points", fn: fun(event: TwitchChannelPointsEvent)): Handle
+---@overload fun(types: "twitch.channel_points", opts: table, fn: fun(event: TwitchChannelPointsEvent)): Handle
+---@overload fun(types: "twitch.hype_train.begin", fn: fun(event: TwitchHypeTrainBeginEvent)): Handle
+---@overload fun(types: "twitch.hype_train.begin", opts: table, fn: fun(event: TwitchHypeTrainBeginEvent)): Handle
+---@overload fun(types: "twitch.hype_train.progress", fn: fun(event: TwitchHypeTrainProgressEvent)): Handle
+---@overload fun(types: "twitch.hype_train.progress", opts: table, fn: fun(event: TwitchHypeTrainProgressEvent)): Handle
+---@overload fun(types: "twitch.hype_train.end", fn: fun(event: TwitchHypeTrainEndEvent)): Handle
+---@overload fun(types: "twitch.hype_train.end", opts: table, fn: fun(event: TwitchHypeTrainEndEvent)): Handle
+---@overload fun(types: "twitch.stream.online", fn: fun(event: TwitchStreamOnlineEvent)): Handle
+---@overload fun(types: "twitch.stream.online", opts: table, fn: fun(event: TwitchStreamOnlineEvent)): Handle
+---@overload fun(types: "twitch.stream.offline", fn: fun(event: TwitchStreamOfflineEvent)): Handle
+---@overload fun(types: "twitch.stream.offline", opts: table, fn: fun(event: TwitchStreamOfflineEvent)): Handle
+---@overload fun(types: "twitch.connected", fn: fun(event: TwitchConnectedEvent)): Handle
+---@overload fun(types: "twitch.connected", opts: table, fn: fun(event: TwitchConnectedEvent)): Handle
+---@overload fun(types: "twitch.disconnected", fn: fun(event: TwitchDisconnectedEvent)): Handle
+---@overload fun(types: "twitch.disconnected", opts: table, fn: fun(event: TwitchDisconnectedEvent)): Handle
+---@overload fun(types: "twitch.subscription_revoked", fn: fun(event: TwitchSubscriptionRevokedEvent)): Handle
+---@overload fun(types: "twitch.subscription_revoked", opts: table, fn: fun(event: TwitchSubscriptionRevokedEvent)): Handle
+---@overload fun(types: "obs.connected", fn: fun(event: ObsConnectedEvent)): Handle
+---@overload fun(types: "obs.connected", opts: table, fn: fun(event: ObsConnectedEvent)): Handle
+---@overload fun(types: "obs.disconnected", fn: fun(event: ObsDisconnectedEvent)): Handle
+---@overload fun(types: "obs.disconnected", opts: table, fn: fun(event: ObsDisconnectedEvent)): Handle
+---@overload fun(types: "obs.scene_changed", fn: fun(event: ObsSceneChangedEvent)): Handle
+---@overload fun(types: "obs.scene_changed", opts: table, fn: fun(event: ObsSceneChangedEvent)): Handle
+---@overload fun(types: "obs.stream_started", fn: fun(event: ObsStreamStartedEvent)): Handle
+---@overload fun(types: "obs.stream_started", opts: table, fn: fun(event: ObsStreamStartedEvent)): Handle
+---@overload fun(types: "obs.stream_stopped", fn: fun(event: ObsStreamStoppedEvent)): Handle
+---@overload fun(types: "obs.stream_stopped", opts: table, fn: fun(event: ObsStreamStoppedEvent)): Handle
+---@overload fun(types: "obs.recording_started", fn: fun(event: ObsRecordingStartedEvent)): Handle
+---@overload fun(types: "obs.recording_started", opts: table, fn: fun(event: ObsRecordingStartedEvent)): Handle
+---@overload fun(types: "obs.recording_stopped", fn: fun(event: ObsRecordingStoppedEvent)): Handle
+---@overload fun(types: "obs.recording_stopped", opts: table, fn: fun(event: ObsRecordingStoppedEvent)): Handle
+---@overload fun(types: "obs.source_visibility", fn: fun(event: ObsSourceVisibilityEvent)): Handle
+---@overload fun(types: "obs.source_visibility", opts: table, fn: fun(event: ObsSourceVisibilityEvent)): Handle
+---@overload fun(types: "engine.module.loaded", fn: fun(event: EngineModuleLoadedEvent)): Handle
+---@overload fun(types: "engine.module.loaded", opts: table, fn: fun(event: EngineModuleLoadedEvent)): Handle
+---@overload fun(types: "engine.module.reloaded", fn: fun(event: EngineModuleReloadedEvent)): Handle
+---@overload fun(types: "engine.module.reloaded", opts: table, fn: fun(event: EngineModuleReloadedEvent)): Handle
+---@overload fun(types: "engine.module.reload_failed", fn: fun(event: EngineModuleReloadFailedEvent)): Handle
+---@overload fun(types: "engine.module.reload_failed", opts: table, fn: fun(event: EngineModuleReloadFailedEvent)): Handle
+---@overload fun(types: "engine.module.load_failed", fn: fun(event: EngineModuleLoadFailedEvent)): Handle
+---@overload fun(types: "engine.module.load_failed", opts: table, fn: fun(event: EngineModuleLoadFailedEvent)): Handle
+---@overload fun(types: "engine.module.unloaded", fn: fun(event: EngineModuleUnloadedEvent)): Handle
+---@overload fun(types: "engine.module.unloaded", opts: table, fn: fun(event: EngineModuleUnloadedEvent)): Handle
+---@overload fun(types: "engine.module.installed", fn: fun(event: EngineModuleInstalledEvent)): Handle
+---@overload fun(types: "engine.module.installed", opts: table, fn: fun(event: EngineModuleInstalledEvent)): Handle
+---@overload fun(types: "engine.chat.sent", fn: fun(event: EngineChatSentEvent)): Handle
+---@overload fun(types: "engine.chat.sent", opts: table, fn: fun(event: EngineChatSentEvent)): Handle
 function on_event(types, opts, fn) end
 
 ---Removes a handler registered with on_event or command.
@@ -92,7 +152,7 @@ function emit(type, data) end
 ---Context: load, handler
 ---@param name string
 ---@param opts? {aliases?: string[], permission?: string, cooldown?: number, user_cooldown?: number, cooldown_reply?: string, usage?: string, min_args?: integer, description?: string}
----@param fn fun(event: Event, cmd?: Command)
+---@param fn fun(event: TwitchChatMessageEvent, cmd: Command)
 ---@return Handle
 function command(name, opts, fn) end
 
