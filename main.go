@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/starstreamer/starstreamer/app"
+	"github.com/starstreamer/starstreamer/connections"
 	"github.com/starstreamer/starstreamer/engine"
 	"github.com/starstreamer/starstreamer/platform/obs"
 	"github.com/starstreamer/starstreamer/platform/twitch"
@@ -73,6 +74,7 @@ type options struct {
 	obsAddr        string
 	obsPassword    string
 	logLevel       string
+	given          map[string]bool // flags given on the command line or in the environment
 }
 
 func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *options) {
@@ -121,7 +123,8 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "STARSTREAMER_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v := getenv(name); v != "" && envErr == nil {
-			if err := f.Value.Set(v); err != nil {
+			// fs.Set (not f.Value.Set) so that fs.Visit counts it as given
+			if err := fs.Set(f.Name, v); err != nil {
 				envErr = fmt.Errorf("%s=%q: %w", name, v, err)
 			}
 		}
@@ -152,6 +155,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "starstreamer:", err)
 		return 2
 	}
+	o.given = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.given[f.Name] = true })
 	log, err := newLogger(o.logLevel, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "starstreamer:", err)
@@ -188,8 +193,13 @@ func (o *options) appConfig(log *slog.Logger) app.Config {
 		Addr: o.addr, AllowRemote: o.allowRemote,
 		ReloadDebounce: o.reloadDebounce, HandlerTimeout: o.handlerTimeout, HeapLimit: uint64(o.heapLimitMiB) << 20,
 		Twitch: twitchConfig(o, log),
-		OBS:    obs.Config{Addr: o.obsAddr, Password: o.obsPassword, Logger: log.With("platform", "obs")},
-		Logger: log,
+		// --obs-addr and --obs-password count only when given (on the command
+		// line or in the environment): otherwise the panel's settings apply,
+		// and OBS is tried at the default address until the panel says else.
+		OBS:        obs.Config{Addr: o.givenValue("obs-addr", o.obsAddr), Password: o.givenValue("obs-password", o.obsPassword), Logger: log.With("platform", "obs")},
+		OBSOff:     o.given["obs-addr"] && o.obsAddr == "",
+		OBSDefault: obs.DefaultAddr,
+		Logger:     log,
 	}
 }
 
@@ -199,6 +209,14 @@ func besideScripts(dir, scripts, name string) string {
 		return dir
 	}
 	return filepath.Join(filepath.Dir(filepath.Clean(scripts)), name)
+}
+
+// givenValue is v when the flag was given (command line or environment), else "".
+func (o *options) givenValue(flag, v string) string {
+	if o.given[flag] {
+		return v
+	}
+	return ""
 }
 
 func twitchConfig(o *options, log *slog.Logger) twitch.Config {
@@ -237,7 +255,7 @@ func twitchLogin(ctx context.Context, o *options, stdout io.Writer, log *slog.Lo
 		return err
 	}
 	defer store.Close()
-	return twitch.DeviceLogin(ctx, twitchConfig(o, log), app.TokenStore{S: store}, stdout)
+	return twitch.DeviceLogin(ctx, twitchConfig(o, log), connections.TokenStore{Store: store}, stdout)
 }
 
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {

@@ -9,11 +9,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/starstreamer/starstreamer/bindings"
+	"github.com/starstreamer/starstreamer/connections"
 	"github.com/starstreamer/starstreamer/engine"
 	"github.com/starstreamer/starstreamer/overlay"
 	"github.com/starstreamer/starstreamer/platform/obs"
@@ -41,10 +41,19 @@ type Config struct {
 	HeapLimit      uint64        // bytes of Go heap before running handlers are stopped (0: default)
 	LoadTimeout    time.Duration // top level + init() of one module (0: the registry's default)
 
-	// Twitch is online when ClientID and Channel are set.
+	// Twitch is the base of every Twitch client (endpoints, knobs). Its
+	// ClientID, Channel and Token, when set, come from flags: they win over
+	// what the panel's Connections page stored and are read-only there.
+	// Twitch connects once it has a client id, a channel and a login.
 	Twitch twitch.Config
-	// OBS is online when Addr is set.
-	OBS obs.Config
+	// OBS is the base of every OBS client. Its Addr and Password, when set,
+	// come from flags and win over the panel's settings (read-only there);
+	// OBSOff (an empty --obs-addr given) keeps OBS off. With neither a flag
+	// nor a stored setting, OBS is tried at OBSDefault ("": stays off until
+	// connected from the panel).
+	OBS        obs.Config
+	OBSOff     bool
+	OBSDefault string
 
 	// Overlays is the folder of the browser-source overlays (one sub-folder
 	// each; created, with the shipped alerts overlay, if missing); "" serves
@@ -85,17 +94,14 @@ type Engine struct {
 	Web      *web.Server      // nil with NoWeb
 	Overlays *overlay.Manager // nil without Config.Overlays
 
+	// Connections owns the Twitch and OBS clients and switches them at run
+	// time (the panel's Connections page); Start starts it.
+	Connections *connections.Manager
+
 	cfg       Config
 	log       *slog.Logger
 	ownStore  bool
-	clients   []platformClient
 	platforms map[string]func() string
-}
-
-// platformClient is a platform client Run starts; it reconnects by itself.
-type platformClient struct {
-	name string
-	run  func(context.Context) error
 }
 
 // New builds the engine: store -> bus -> platforms -> Lua runtime ->
@@ -147,10 +153,9 @@ func New(cfg Config) (_ *Engine, err error) {
 		Twitch: cfg.TwitchAPI, OBS: cfg.OBSAPI,
 		BotNames: append([]string{}, knownBots...), Stdlib: stdlib.Source,
 	}
-	if err := e.buildTwitch(&rc); err != nil {
+	if err := e.buildConnections(&rc); err != nil {
 		return nil, err
 	}
-	e.buildOBS(&rc)
 	if cfg.Runtime != nil {
 		cfg.Runtime(&rc)
 	}
@@ -165,7 +170,7 @@ func New(cfg Config) (_ *Engine, err error) {
 		wc := web.Config{
 			Addr: cfg.Addr, AllowRemote: cfg.AllowRemote, AllowedHosts: cfg.AllowedHosts,
 			Registry: e.Registry, Bus: e.Bus, Store: e.Store, Chat: e.Chat, Logger: log,
-			Platforms: e.platformStates,
+			Platforms: e.platformStates, Connections: e.Connections,
 		}
 		if e.Overlays != nil {
 			wc.Overlays = e.Overlays
@@ -180,60 +185,57 @@ func New(cfg Config) (_ *Engine, err error) {
 	return e, nil
 }
 
-// buildTwitch makes the Twitch client when it is configured (and no fake
-// replaces it) and hands it to the runtime.
-func (e *Engine) buildTwitch(rc *bindings.Config) error {
-	tc := e.cfg.Twitch
-	switch {
-	case e.cfg.TwitchAPI != nil:
-		e.platforms["twitch"] = func() string { return "connected" }
-		return nil
-	case tc.ClientID == "" || tc.Channel == "":
-		e.log.Info("Twitch is not configured (--twitch-client-id and --twitch-channel): offline, bot messages go to the panel's chat console")
-		e.platforms["twitch"] = func() string { return "offline" }
-		return nil
+// buildConnections makes the connection manager (from the flags and the
+// stored settings) and hands the runtime holders that follow its clients. A
+// platform whose fake is given (TwitchAPI, OBSAPI) uses the fake instead.
+func (e *Engine) buildConnections(rc *bindings.Config) error {
+	cfg := e.cfg
+	base := cfg.Twitch
+	flags := connections.Flags{
+		TwitchClientID: base.ClientID, TwitchChannel: base.Channel, TwitchToken: base.Token,
+		OBSAddr: cfg.OBS.Addr, OBSAddrSet: cfg.OBS.Addr != "" || cfg.OBSOff,
+		OBSPassword: cfg.OBS.Password, OBSPasswordSet: cfg.OBS.Password != "",
+		OBSDefaultAddr: cfg.OBSDefault,
 	}
-	if tc.Logger == nil {
-		tc.Logger = e.log.With("platform", "twitch")
+	if cfg.OBSOff {
+		flags.OBSAddr = ""
 	}
-	client, err := twitch.New(tc, TokenStore{e.Store}, e.emitFrom("twitch"))
-	if err != nil {
-		return err
+	if base.Logger == nil {
+		base.Logger = e.log.With("platform", "twitch")
 	}
-	rc.Twitch = twitchAdapter{c: client, sink: e.Chat}
-	channel := strings.ToLower(strings.TrimPrefix(tc.Channel, "#"))
-	rc.BotLogin = func() string {
-		// the broadcaster's own account chats as the bot: its login says
-		// nothing, and data.from_bot marks the bot's lines
-		if l := client.BotLogin(); l != channel {
-			return l
-		}
-		return ""
-	}
-	e.platforms["twitch"] = func() string { return connState(client.Connected()) }
-	e.clients = append(e.clients, platformClient{"twitch", client.Run})
-	return nil
-}
-
-// buildOBS makes the OBS client when it is configured (and no fake replaces it).
-func (e *Engine) buildOBS(rc *bindings.Config) {
-	oc := e.cfg.OBS
-	switch {
-	case e.cfg.OBSAPI != nil:
-		e.platforms["obs"] = func() string { return "connected" }
-		return
-	case oc.Addr == "":
-		e.log.Info("OBS is off (--obs-addr is empty)")
-		e.platforms["obs"] = func() string { return "offline" }
-		return
-	}
+	oc := cfg.OBS
 	if oc.Logger == nil {
 		oc.Logger = e.log.With("platform", "obs")
 	}
-	client := obs.New(oc, e.emitFrom("obs"))
-	rc.OBS = client
-	e.platforms["obs"] = func() string { return connState(client.Connected()) }
-	e.clients = append(e.clients, platformClient{"obs", client.Run})
+	m, err := connections.New(connections.Config{
+		Store: e.Store, Logger: e.log, Twitch: base, OBS: oc, Flags: flags,
+		Emit: func(source, typ string, data map[string]any) { e.emitFrom(source)(typ, data) },
+		Modules: func() []engine.ModuleState {
+			if e.Registry == nil {
+				return nil
+			}
+			return e.Registry.Modules()
+		},
+		TwitchOff: cfg.TwitchAPI != nil, OBSOff: cfg.OBSAPI != nil,
+	})
+	if err != nil {
+		return err
+	}
+	e.Connections = m
+	if cfg.TwitchAPI != nil {
+		e.platforms["twitch"] = func() string { return "connected" }
+	} else {
+		h := twitchHolder{m: m, sink: e.Chat}
+		rc.Twitch, rc.BotLogin = h, h.BotLogin
+		e.platforms["twitch"] = func() string { return m.Status().Twitch.State }
+	}
+	if cfg.OBSAPI != nil {
+		e.platforms["obs"] = func() string { return "connected" }
+	} else {
+		rc.OBS = obsHolder{m: m}
+		e.platforms["obs"] = func() string { return m.Status().OBS.State }
+	}
+	return nil
 }
 
 // emitFrom is how a platform client puts its events on the bus.
@@ -293,16 +295,13 @@ func Run(ctx context.Context, cfg Config) error {
 		wg.Wait()
 		e.release()
 	}()
-	for _, c := range e.clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// clients reconnect by themselves: an error means it could not start
-			if err := c.run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error(c.name+" stopped", "err", err)
-			}
-		}()
-	}
+	e.Connections.Start(ctx)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		<-ctx.Done()
+		e.Connections.Wait()
+	}()
 
 	if e.Overlays != nil {
 		wg.Add(1)
@@ -353,13 +352,6 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 }
 
-func connState(ok bool) string {
-	if ok {
-		return "connected"
-	}
-	return "disconnected"
-}
-
 // checkAddr refuses a non-loopback panel address unless allowed, and warns when it is.
 func checkAddr(addr string, allowRemote bool, log *slog.Logger) error {
 	host, _, err := net.SplitHostPort(addr)
@@ -389,58 +381,4 @@ func writeTokenFile(data string, store *engine.Store) error {
 		return err
 	}
 	return os.WriteFile(TokenFile(data), []byte(tok+"\n"), 0o600)
-}
-
-// TokenStore keeps the Twitch tokens in the engine's store.
-type TokenStore struct{ S *engine.Store }
-
-const twitchTokensKey = "twitch_tokens"
-
-func (t TokenStore) LoadTokens() (twitch.Tokens, bool, error) {
-	var tok twitch.Tokens
-	err := t.S.Setting(twitchTokensKey, &tok)
-	if errors.Is(err, engine.ErrNotFound) {
-		return tok, false, nil
-	}
-	return tok, err == nil, err
-}
-
-func (t TokenStore) SaveTokens(tok twitch.Tokens) error { return t.S.SetSetting(twitchTokensKey, tok) }
-
-// twitchAdapter presents the Twitch client as the bindings' Twitch. Sent chat
-// messages are also recorded in the chat sink, so the panel's console shows them.
-type twitchAdapter struct {
-	c    *twitch.Client
-	sink *engine.ChatSink
-}
-
-func (a twitchAdapter) SendMessage(ctx context.Context, text string) error {
-	err := a.c.SendMessage(ctx, text)
-	if err == nil {
-		a.sink.Add(engine.ChatMessage{Module: bindings.ModuleFrom(ctx), Text: text, Online: true})
-	}
-	return err
-}
-
-func (a twitchAdapter) Reply(ctx context.Context, parent, text string) error {
-	err := a.c.Reply(ctx, parent, text)
-	if err == nil {
-		a.sink.Add(engine.ChatMessage{Module: bindings.ModuleFrom(ctx), Text: text, ReplyTo: parent, Online: true})
-	}
-	return err
-}
-
-func (a twitchAdapter) CreateClip(ctx context.Context) (bindings.TwitchClip, error) {
-	c, err := a.c.CreateClip(ctx)
-	return bindings.TwitchClip{ID: c.ID, URL: c.URL, EditURL: c.EditURL}, err
-}
-
-func (a twitchAdapter) Stream(ctx context.Context) (bindings.TwitchStream, error) {
-	s, err := a.c.Stream(ctx)
-	return bindings.TwitchStream{Live: s.Live, StartedAt: s.StartedAt, Title: s.Title, Game: s.Game, Viewers: s.Viewers}, err
-}
-
-func (a twitchAdapter) User(ctx context.Context, login string) (bindings.TwitchUser, error) {
-	u, err := a.c.User(ctx, login)
-	return bindings.TwitchUser{ID: u.ID, Login: u.Login, DisplayName: u.DisplayName}, err
 }

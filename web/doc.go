@@ -12,7 +12,8 @@
 //     engine.module.* events are turned into the module's current state.
 //   - Template: the test events the /events page fires, in the shapes of docs/events.md.
 //
-// Pages: /modules, /events, /chat. API (JSON, errors as {"error": "..."}):
+// Pages: /modules, /events, /chat, /connections (the header's Twitch and OBS
+// pills link to it). API (JSON, errors as {"error": "..."}):
 //
 //	GET  /api/status                     platforms, uptime, totals
 //	GET  /api/modules                    {totals, modules}
@@ -26,6 +27,12 @@
 //	POST /api/events                     {type, data} → 202 {id}
 //	GET  /api/stats, /api/chat, /api/commands, /api/templates, /api/permissions
 //	POST /api/chat                       {name, message, broadcaster, moderator, vip, subscriber}
+//	GET  /api/connections                Twitch and OBS state (no secrets)
+//	PUT  /api/connections/twitch         {client_id, channel}
+//	POST /api/connections/twitch/login   → {verification_uri, user_code, expires_in}
+//	DELETE /api/connections/twitch       log out: revoke and forget the tokens
+//	PUT  /api/connections/obs            {addr, password?} → 200 connected, 202 trying, 502 {error, obs}
+//	DELETE /api/connections/obs          disconnect (stays off until the next PUT)
 //	GET  /api/ws?pattern=twitch.*,obs.*  WebSocket feed (send {"pattern": "..."} to change it)
 //	GET  /metrics                        Prometheus text format
 //

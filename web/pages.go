@@ -20,9 +20,9 @@ var assetFS embed.FS
 //go:embed pages/*.html
 var pageFS embed.FS
 
-var pageNames = []string{"modules", "events", "chat", "overlays"}
+var pageNames = []string{"modules", "events", "chat", "overlays", "connections"}
 
-var pageTitles = map[string]string{"modules": "Modules", "events": "Live events", "chat": "Chat console", "overlays": "Overlays", "login": "Sign in"}
+var pageTitles = map[string]string{"modules": "Modules", "events": "Live events", "chat": "Chat console", "overlays": "Overlays", "connections": "Connections", "login": "Sign in"}
 
 var pageTmpl = func() map[string]*template.Template {
 	out := map[string]*template.Template{}

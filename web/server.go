@@ -48,6 +48,9 @@ type Config struct {
 	Logger      *slog.Logger
 	Platforms   func() map[string]string // e.g. {"twitch": "connected", "obs": "offline"}
 	Overlays    Overlays                 // nil: no /overlay pages and no Overlays page
+	// Connections, when set, serves the Connections page and
+	// /api/connections, and its changes go out on the live feed.
+	Connections Connections
 
 	// AllowedHosts are extra host names (without port) the panel answers to,
 	// for example a LAN name when AllowRemote is set. Loopback names and the
@@ -102,6 +105,9 @@ func New(cfg Config) (*Server, error) {
 	s.hub, err = newHub(cfg.Bus, cfg.Registry, s.log)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Connections != nil {
+		s.hub.connectionsFeed(cfg.Connections)
 	}
 	s.e = s.routes()
 	return s, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
+	"github.com/starstreamer/starstreamer/connections"
 	"github.com/starstreamer/starstreamer/engine"
 )
 
@@ -23,6 +24,8 @@ import (
 //   - kind "module": a module changed (loaded, reloaded, failed, unloaded,
 //     installed, hot reload included); Module is its state now, nil when it is
 //     gone. Sent to every client whatever its filter.
+//   - kind "connections": the Twitch or OBS connection changed; Connections
+//     is their state now (as GET /api/connections). Sent to every client.
 type WSMessage struct {
 	Kind    string              `json:"kind"`
 	Event   *engine.Event       `json:"event,omitempty"`
@@ -31,6 +34,8 @@ type WSMessage struct {
 	Module  *engine.ModuleState `json:"module,omitempty"`
 	Totals  *Totals             `json:"totals,omitempty"`
 	Pattern string              `json:"pattern,omitempty"`
+
+	Connections *connections.Status `json:"connections,omitempty"`
 }
 
 // wsControl is what a client may send: a new filter.

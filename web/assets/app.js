@@ -65,17 +65,26 @@ const SS = (() => {
     const p = document.getElementById(id);
     if (!p) return;
     p.classList.remove("on", "off", "mid");
-    p.classList.add(state === "connected" || state === "on" ? "on" : state === "connecting" || state === "mid" ? "mid" : "off");
+    p.classList.add(state === "connected" || state === "on" ? "on" : state === "connecting" || state === "logging_in" || state === "mid" ? "mid" : "off");
     p.title = label;
     p.dataset.state = state;
+  }
+
+  // showConnections sets the header pills from a connections state (as
+  // GET /api/connections and the feed's "connections" messages carry it).
+  function showConnections(c) {
+    for (const name of ["twitch", "obs"]) {
+      const s = (c[name] || {}).state || "not_configured";
+      setPill("pl-" + name, s, name + ": " + s.replace("_", " ") + " (open Connections)");
+    }
   }
 
   async function refreshPlatforms() {
     try {
       const st = await api("GET", "/api/status");
       for (const name of ["twitch", "obs"]) {
-        const s = (st.platforms || {})[name] || "not configured";
-        setPill("pl-" + name, s, name + ": " + s);
+        const s = (st.platforms || {})[name] || "not_configured";
+        setPill("pl-" + name, s, name + ": " + s.replace("_", " ") + " (open Connections)");
       }
     } catch (_) { /* the feed pill shows the engine is away */ }
   }
@@ -88,7 +97,13 @@ const SS = (() => {
       const proto = location.protocol === "https:" ? "wss://" : "ws://";
       ws = new WebSocket(proto + location.host + "/api/ws?pattern=" + encodeURIComponent(current));
       ws.onopen = () => { delay = 500; setPill("pl-feed", "on", "Live feed connected"); if (onOpen) onOpen(); };
-      ws.onmessage = (m) => { try { onMessage(JSON.parse(m.data)); } catch (e) { console.error(e); } };
+      ws.onmessage = (m) => {
+        try {
+          const msg = JSON.parse(m.data);
+          if (msg.kind === "connections" && msg.connections) showConnections(msg.connections);
+          onMessage(msg);
+        } catch (e) { console.error(e); }
+      };
       ws.onclose = () => {
         setPill("pl-feed", "off", "Live feed disconnected: retrying");
         setTimeout(connect, delay);

@@ -1,0 +1,180 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/starstreamer/starstreamer/bindings"
+	"github.com/starstreamer/starstreamer/connections"
+	"github.com/starstreamer/starstreamer/engine"
+	"github.com/starstreamer/starstreamer/platform/obs"
+	"github.com/starstreamer/starstreamer/platform/twitch"
+)
+
+// ErrOBSNotConnected is what obs.* calls return while no OBS connection is
+// configured (turned off on the Connections page, or an empty --obs-addr).
+var ErrOBSNotConnected = errors.New("OBS is not connected: connect it on the panel's Connections page (or set --obs-addr)")
+
+// twitchHolder is the bindings' Twitch for the engine's whole life: the Lua
+// runtime is given it once, and it hands each call to the Twitch client of
+// the moment (the connection manager switches clients when the panel changes
+// the connection; modules never restart). With no client (Twitch not
+// configured or logged out) it behaves as bindings.OfflineTwitch: chat goes
+// to the panel's chat console. A client that is not connected yet fails fast
+// with twitch.ErrNotConnected. Sent messages are also recorded in the chat
+// sink, so the console shows what the bot said.
+type twitchHolder struct {
+	m    *connections.Manager
+	sink *engine.ChatSink
+}
+
+var _ bindings.Twitch = twitchHolder{}
+
+func (h twitchHolder) current() *twitch.Client { return h.m.TwitchClient() }
+
+func (h twitchHolder) offline() bindings.OfflineTwitch { return bindings.OfflineTwitch{Sink: h.sink} }
+
+func (h twitchHolder) SendMessage(ctx context.Context, text string) error {
+	c := h.current()
+	if c == nil {
+		return h.offline().SendMessage(ctx, text)
+	}
+	err := c.SendMessage(ctx, text)
+	if err == nil && h.sink != nil {
+		h.sink.Add(engine.ChatMessage{Module: bindings.ModuleFrom(ctx), Text: text, Online: true})
+	}
+	return err
+}
+
+func (h twitchHolder) Reply(ctx context.Context, parent, text string) error {
+	c := h.current()
+	if c == nil {
+		return h.offline().Reply(ctx, parent, text)
+	}
+	err := c.Reply(ctx, parent, text)
+	if err == nil && h.sink != nil {
+		h.sink.Add(engine.ChatMessage{Module: bindings.ModuleFrom(ctx), Text: text, ReplyTo: parent, Online: true})
+	}
+	return err
+}
+
+func (h twitchHolder) CreateClip(ctx context.Context) (bindings.TwitchClip, error) {
+	c := h.current()
+	if c == nil {
+		return h.offline().CreateClip(ctx)
+	}
+	cl, err := c.CreateClip(ctx)
+	return bindings.TwitchClip{ID: cl.ID, URL: cl.URL, EditURL: cl.EditURL}, err
+}
+
+func (h twitchHolder) Stream(ctx context.Context) (bindings.TwitchStream, error) {
+	c := h.current()
+	if c == nil {
+		return h.offline().Stream(ctx)
+	}
+	s, err := c.Stream(ctx)
+	return bindings.TwitchStream{Live: s.Live, StartedAt: s.StartedAt, Title: s.Title, Game: s.Game, Viewers: s.Viewers}, err
+}
+
+func (h twitchHolder) User(ctx context.Context, login string) (bindings.TwitchUser, error) {
+	c := h.current()
+	if c == nil {
+		return h.offline().User(ctx, login)
+	}
+	u, err := c.User(ctx, login)
+	return bindings.TwitchUser{ID: u.ID, Login: u.Login, DisplayName: u.DisplayName}, err
+}
+
+// BotLogin is the login of a separate bot account the current client chats
+// as; "" when offline or when the bot is the broadcaster's own account (then
+// data.from_bot marks the bot's lines).
+func (h twitchHolder) BotLogin() string {
+	c := h.current()
+	if c == nil {
+		return ""
+	}
+	info := c.Info()
+	if info.BotLogin == info.Channel {
+		return ""
+	}
+	return info.BotLogin
+}
+
+// obsHolder is the bindings' OBS for the engine's whole life: it hands each
+// call to the OBS client of the moment, or fails fast with
+// ErrOBSNotConnected when there is none. A client that is reconnecting fails
+// fast with obs.ErrNotConnected.
+type obsHolder struct{ m *connections.Manager }
+
+var _ bindings.OBS = obsHolder{}
+
+func (h obsHolder) get() (*obs.Client, error) {
+	if c := h.m.OBSClient(); c != nil {
+		return c, nil
+	}
+	return nil, ErrOBSNotConnected
+}
+
+func (h obsHolder) SetScene(ctx context.Context, name string) error {
+	c, err := h.get()
+	if err != nil {
+		return err
+	}
+	return c.SetScene(ctx, name)
+}
+
+func (h obsHolder) CurrentScene(ctx context.Context) (string, error) {
+	c, err := h.get()
+	if err != nil {
+		return "", err
+	}
+	return c.CurrentScene(ctx)
+}
+
+func (h obsHolder) SetSourceVisible(ctx context.Context, scene, source string, visible bool) error {
+	c, err := h.get()
+	if err != nil {
+		return err
+	}
+	return c.SetSourceVisible(ctx, scene, source, visible)
+}
+
+func (h obsHolder) StartStream(ctx context.Context) error {
+	c, err := h.get()
+	if err != nil {
+		return err
+	}
+	return c.StartStream(ctx)
+}
+
+func (h obsHolder) StopStream(ctx context.Context) error {
+	c, err := h.get()
+	if err != nil {
+		return err
+	}
+	return c.StopStream(ctx)
+}
+
+func (h obsHolder) StartRecord(ctx context.Context) error {
+	c, err := h.get()
+	if err != nil {
+		return err
+	}
+	return c.StartRecord(ctx)
+}
+
+func (h obsHolder) StopRecord(ctx context.Context) (string, error) {
+	c, err := h.get()
+	if err != nil {
+		return "", err
+	}
+	return c.StopRecord(ctx)
+}
+
+func (h obsHolder) Call(ctx context.Context, requestType string, fields map[string]any) (map[string]any, error) {
+	c, err := h.get()
+	if err != nil {
+		return nil, err
+	}
+	return c.Call(ctx, requestType, fields)
+}
