@@ -255,10 +255,17 @@ func (e *Engine) platformStates() map[string]string {
 	return out
 }
 
+// StopTimeout bounds how long stopping the modules may take at the engine's
+// exit (SIGTERM): with the panel's shutdown after it, the process ends within
+// 5 s whatever the scripts do.
+const StopTimeout = 3 * time.Second
+
 // Close stops every module (running its shutdown()), the panel's live feed,
 // and closes the store when the engine opened it.
 func (e *Engine) Close() {
-	e.Registry.StopAll(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), StopTimeout)
+	defer cancel()
+	e.Registry.StopAll(ctx)
 	e.release()
 }
 
@@ -289,8 +296,11 @@ func Run(ctx context.Context, cfg Config) error {
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(ctx)
 	defer func() {
-		// modules stop first, while the platforms still answer their shutdown()
-		e.Registry.StopAll(context.Background())
+		// modules stop first, while the platforms still answer their shutdown();
+		// whatever the scripts do, that takes at most StopTimeout
+		sctx, scancel := context.WithTimeout(context.Background(), StopTimeout)
+		e.Registry.StopAll(sctx)
+		scancel()
 		cancel()
 		wg.Wait()
 		e.release()

@@ -105,6 +105,11 @@ func (b *budgetCtx) cutIf(over func(armedAt, limit int64) error) {
 	}
 }
 
+// cutNow stops the running slice, if any, with reason.
+func (b *budgetCtx) cutNow(reason error) {
+	b.cutIf(func(int64, int64) error { return reason })
+}
+
 // watchdog checks every armed budget every tick and cuts slices that ran past
 // their limit, and all running slices when the Go heap passes its limit. Its
 // goroutine runs only while it watches something.

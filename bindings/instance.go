@@ -34,6 +34,8 @@ type instance struct {
 	mu      sync.Mutex
 	queue   []message
 	spare   []message
+	ctrl    []func()    // the control lane: runs before any queued message (stop)
+	hasCtrl atomic.Bool // ctrl is not empty
 	signal  chan struct{}
 	closed  bool
 	dropped atomic.Uint64
@@ -44,35 +46,38 @@ type instance struct {
 	started atomic.Bool
 
 	// owner-goroutine state
-	L           *lua.LState
-	bctx        *budgetCtx
-	keys        interner
-	emits       *rate.Limiter
-	info        engine.ModuleInfo
-	declared    bool // module{} was called
-	config      *lua.LTable
-	pending     []*engine.Subscription
-	handlers    map[*handler]struct{}
-	timers      map[*timer]struct{}
-	exports     map[string]*lua.LFunction
-	threads     map[*lua.LState]*invocation
-	wants       map[*lua.LState]int                   // results the call site of each yielded thread wants (see yield)
-	ended       map[*lua.LState]bool                  // threads whose function ended in a tail call of a waiting binding
-	cos         map[weak.Pointer[lua.LState]]struct{} // the script's own coroutines, alive
-	coActive    map[*lua.LState]bool                  // script coroutines running or resuming another
-	inLua       bool                                  // a slice is running (see gate)
-	strikes     []time.Time                           // when slices were cut (see strike)
-	quarantined bool
-	stopBy      time.Time // set when a stop began: no slice runs past it
-	pool        []*lua.LState
-	required    map[string]lua.LValue
-	protos      map[string]*lua.FunctionProto // compiled files by source name, for error messages
-	warnings    []string                      // the static pass's findings; set by Load, then read-only
-	goBody      *lua.LFunction                // makes a Lua body for a Go function (see luaBody)
-	stopping    bool
-	exiting     bool
-	corrupted   bool
-	loading     bool // the top level is running: nothing may act outside the VM or wait (see acts)
+	L            *lua.LState
+	bctx         *budgetCtx
+	keys         interner
+	emits        *rate.Limiter
+	info         engine.ModuleInfo
+	declared     bool // module{} was called
+	config       *lua.LTable
+	pending      []*engine.Subscription
+	handlers     map[*handler]struct{}
+	timers       map[*timer]struct{}
+	exports      map[string]*lua.LFunction
+	threads      map[*lua.LState]*invocation
+	wants        map[*lua.LState]int                   // results the call site of each yielded thread wants (see yield)
+	ended        map[*lua.LState]bool                  // threads whose function ended in a tail call of a waiting binding
+	cos          map[weak.Pointer[lua.LState]]struct{} // the script's own coroutines, alive
+	coActive     map[*lua.LState]bool                  // script coroutines running or resuming another
+	inLua        bool                                  // a slice is running (see gate)
+	strikes      []time.Time                           // when slices were cut (see strike)
+	quarantined  bool
+	stopBy       time.Time // set when a stop began: no slice runs past it
+	stopAsked    bool      // beginStop ran: draining, then stopping
+	shutdownWall time.Duration
+	reloadAsked  bool // a corrupt VM asked for its rebuild
+	pool         []*lua.LState
+	required     map[string]lua.LValue
+	protos       map[string]*lua.FunctionProto // compiled files by source name, for error messages
+	warnings     []string                      // the static pass's findings; set by Load, then read-only
+	goBody       *lua.LFunction                // makes a Lua body for a Go function (see luaBody)
+	stopping     bool
+	exiting      bool
+	corrupted    bool
+	loading      bool // the top level is running: nothing may act outside the VM or wait (see acts)
 
 	// counters read by Status from other goroutines
 	stMu        sync.Mutex
@@ -112,6 +117,7 @@ type invocation struct {
 	waiting  bool
 	cancel   context.CancelFunc // of the pending wait
 	finished bool
+	budget   time.Duration // run time it may use; 0: Config.HandlerBudget
 	onDone   func(rets []lua.LValue, err error)
 }
 
@@ -167,6 +173,40 @@ func (in *instance) post(m message) bool {
 	return true
 }
 
+// postCtrl queues fn on the control lane: the owner runs it before the next
+// queued message (a stop does not wait behind the mailbox).
+func (in *instance) postCtrl(fn func()) bool {
+	in.mu.Lock()
+	if in.closed {
+		in.mu.Unlock()
+		return false
+	}
+	in.ctrl = append(in.ctrl, fn)
+	in.hasCtrl.Store(true)
+	in.mu.Unlock()
+	select {
+	case in.signal <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// runCtrl runs what the control lane holds (owner goroutine).
+func (in *instance) runCtrl() {
+	for in.hasCtrl.Load() {
+		in.mu.Lock()
+		fns := in.ctrl
+		in.ctrl = nil
+		in.hasCtrl.Store(false)
+		in.mu.Unlock()
+		for _, fn := range fns {
+			if !in.exiting {
+				fn()
+			}
+		}
+	}
+}
+
 // Deliver implements engine.Target.
 func (in *instance) Deliver(e *engine.Event, subs []*engine.Subscription) {
 	in.post(message{ev: e, subs: subs})
@@ -174,29 +214,49 @@ func (in *instance) Deliver(e *engine.Event, subs []*engine.Subscription) {
 
 func (in *instance) loop() {
 	defer close(in.done)
+	defer func() {
+		in.mu.Lock()
+		in.closed = true
+		in.queue, in.ctrl = nil, nil
+		in.mu.Unlock()
+	}()
 	for {
 		<-in.signal
+		in.runCtrl()
+		in.drained()
+		if in.exiting {
+			return
+		}
 		in.mu.Lock()
 		batch := in.queue
 		in.queue = in.spare[:0]
 		in.mu.Unlock()
 		for i := range batch {
+			if in.hasCtrl.Load() {
+				in.runCtrl()
+			}
+			if in.exiting {
+				return
+			}
 			m := &batch[i]
-			if m.ev != nil {
+			switch {
+			case m.ev != nil && (in.stopping || in.stopAsked && time.Now().After(in.stopBy)):
+				in.dropped.Add(1) // delivered before the stop, but not drained in time
+			case m.ev != nil:
 				in.handleEvent(m.ev, m.subs)
-			} else if m.fn != nil {
+			case m.fn != nil:
 				m.fn()
 			}
 			*m = message{}
 			if in.exiting {
-				in.mu.Lock()
-				in.closed = true
-				in.queue = nil
-				in.mu.Unlock()
 				return
 			}
 		}
 		in.spare = batch[:0]
+		in.drained()
+		if in.exiting {
+			return
+		}
 	}
 }
 
@@ -404,9 +464,13 @@ func (in *instance) gate(inv *invocation, run func() error) (err error) {
 	}
 	limit := in.rt.cfg.HandlerBudget
 	if inv != nil {
+		if inv.budget > 0 {
+			limit = inv.budget
+		}
+		total := limit
 		limit -= inv.used
 		if limit <= 0 {
-			return fmt.Errorf("CPU budget of %v exceeded", in.rt.cfg.HandlerBudget)
+			return fmt.Errorf("CPU budget of %v exceeded", total)
 		}
 	}
 	limit = in.clipToStop(limit)
@@ -425,7 +489,12 @@ func (in *instance) gate(inv *invocation, run func() error) (err error) {
 			in.corrupted = true
 			err = fmt.Errorf("internal error in the Lua VM (the module will be reloaded): %v", p)
 			in.rt.log.Error("Lua VM panicked", "module", in.name, "panic", p, "stack", string(debug.Stack()))
-			if in.reg != nil {
+			// a live version is rebuilt, once; one still loading just fails
+			// (rebuilding it would panic again: an endless reload loop), and
+			// a module that keeps panicking is quarantined
+			in.strike(fmt.Sprintf("the Lua VM panicked: %v", p))
+			if in.reg != nil && in.started.Load() && !in.stopAsked && !in.reloadAsked && !in.quarantined {
+				in.reloadAsked = true
 				go func() { _ = in.reg.Reload(context.Background(), in.name) }()
 			}
 		case fired:
@@ -746,8 +815,20 @@ func (in *instance) Start() {
 	})
 }
 
-// Stop drains what was delivered before, runs shutdown(), then ends every
-// invocation, timer and wait and closes the VM.
+// How long a stop may take, at most (less when Stop's context ends sooner).
+const (
+	stopDrain      = time.Second            // events delivered before the stop are still handled
+	shutdownWall   = 2 * time.Second        // shutdown() may run and wait
+	shutdownBudget = 500 * time.Millisecond // of which it may run Lua
+)
+
+// Stop preempts the mailbox: on the control lane, ahead of queued work, it
+// stops the timers and lets the events delivered before it be handled for at
+// most stopDrain (then they are dropped and counted); then shutdown() runs
+// with its own budget for at most shutdownWall; then every invocation, timer
+// and wait ends and the VM closes. A slice still running at a deadline is cut.
+// When ctx has a deadline, both phases fit in it. Stop returns when the VM is
+// closed or ctx ends.
 func (in *instance) Stop(ctx context.Context) {
 	select {
 	case <-in.done:
@@ -755,35 +836,79 @@ func (in *instance) Stop(ctx context.Context) {
 	default:
 	}
 	in.rt.cfg.Bus.RemoveOwner(in)
-	ok := in.post(message{fn: func() {
-		if in.stopping {
-			return
-		}
-		in.stopping = true
-		for t := range in.timers {
-			t.stop()
-		}
-		f, _ := in.L.G.Global.RawGetString("shutdown").(*lua.LFunction) // raw, as init
-		if f == nil || !in.started.Load() {
-			in.teardown()
-			return
-		}
-		deadline := time.AfterFunc(2*time.Second, func() { in.post(message{fn: in.teardown}) })
-		in.spawn(f, nil, &invocation{what: "shutdown()", mayWait: true, onDone: func(_ []lua.LValue, err error) {
-			deadline.Stop()
-			if err != nil {
-				in.rt.log.Warn("shutdown() failed", "module", in.name, "err", err)
-			}
-			in.teardown()
-		}})
-	}})
-	if !ok {
+	drain, wall := stopDrain, shutdownWall
+	if dl, ok := ctx.Deadline(); ok {
+		rem := time.Until(dl)
+		drain, wall = max(min(drain, rem/4), 0), max(min(wall, rem/2), 0)
+	}
+	if !in.postCtrl(func() { in.beginStop(drain, wall) }) {
 		return
 	}
 	select {
 	case <-in.done:
 	case <-ctx.Done():
 	}
+}
+
+// beginStop starts the drain (owner goroutine, control lane).
+func (in *instance) beginStop(drain, wall time.Duration) {
+	if in.stopAsked {
+		return
+	}
+	in.stopAsked = true
+	in.shutdownWall = wall
+	for t := range in.timers {
+		t.stop()
+	}
+	in.stopBy = time.Now().Add(drain)
+	time.AfterFunc(drain, func() {
+		in.bctx.cutNow(fmt.Errorf("%w: it was still running when its module stopped", errStopped))
+		in.postCtrl(in.startShutdown)
+	})
+	// the loop starts shutdown() once the mailbox is drained (drained)
+}
+
+// drained starts shutdown() when a stop was asked and nothing delivered
+// before it is left (owner goroutine, between messages).
+func (in *instance) drained() {
+	if !in.stopAsked || in.stopping || in.exiting {
+		return
+	}
+	in.mu.Lock()
+	empty := len(in.queue) == 0
+	in.mu.Unlock()
+	if empty {
+		in.startShutdown()
+	}
+}
+
+// startShutdown runs shutdown() with its own budget, then tears down.
+func (in *instance) startShutdown() {
+	if in.stopping || in.exiting {
+		return
+	}
+	in.stopping = true
+	for t := range in.timers {
+		t.stop()
+	}
+	f, _ := in.L.G.Global.RawGetString("shutdown").(*lua.LFunction) // raw, as init
+	if f == nil || !in.started.Load() || in.shutdownWall <= 0 {
+		in.teardown()
+		return
+	}
+	wall := in.shutdownWall
+	in.stopBy = time.Now().Add(wall)
+	deadline := time.AfterFunc(wall, func() {
+		in.bctx.cutNow(fmt.Errorf("%w: shutdown() did not finish within %v", errStopped, wall))
+		in.postCtrl(in.teardown)
+	})
+	in.spawn(f, nil, &invocation{what: "shutdown()", mayWait: true, budget: min(shutdownBudget, in.rt.cfg.HandlerBudget), onDone: func(_ []lua.LValue, err error) {
+		deadline.Stop()
+		if err != nil && !errors.Is(err, errStopped) {
+			in.rt.log.Warn("shutdown() failed", "module", in.name, "err", err)
+		}
+		in.teardown()
+	}})
 }
 
 // teardown ends everything (owner goroutine). It runs once: the invocations it

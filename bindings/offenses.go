@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -32,26 +33,51 @@ func (in *instance) quotaHit(what string) {
 }
 
 // strike counts one offence; the maxStrikes-th within strikeWindow
-// quarantines the module (owner goroutine).
+// quarantines the module (owner goroutine). Strikes are kept per module
+// name, so that a rebuild (a VM that panicked is reloaded) does not start the
+// count over.
 func (in *instance) strike(reason string) {
-	if in.quarantined || in.stopping || in.exiting || !in.started.Load() {
+	if in.quarantined || in.stopAsked || in.exiting || !in.started.Load() {
 		return
 	}
-	now := time.Now()
-	kept := in.strikes[:0]
-	for _, t := range in.strikes {
-		if now.Sub(t) < strikeWindow {
-			kept = append(kept, t)
-		}
-	}
-	in.strikes = append(kept, now)
-	if len(in.strikes) < maxStrikes {
+	if n := in.rt.offences.add(in.name, time.Now()); n < maxStrikes {
 		return
 	}
 	in.quarantined = true
-	why := fmt.Sprintf("quarantined: cut %d times within %v; the last time: %s (fix the script, then load it again)", len(in.strikes), strikeWindow, reason)
+	in.rt.offences.forget(in.name) // loaded again by hand, it starts afresh
+	why := fmt.Sprintf("quarantined: cut %d times within %v; the last time: %s (fix the script, then load it again)", maxStrikes, strikeWindow, reason)
 	in.rt.log.Error("module quarantined", "module", in.name, "reason", why)
 	if in.reg != nil {
 		go in.reg.Quarantine(context.Background(), in.name, why)
 	}
+}
+
+// offences are the recent strikes of each module.
+type offences struct {
+	mu sync.Mutex
+	m  map[string][]time.Time
+}
+
+// add records a strike at now and returns the module's strikes within the window.
+func (o *offences) add(module string, now time.Time) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil {
+		o.m = map[string][]time.Time{}
+	}
+	kept := o.m[module][:0]
+	for _, t := range o.m[module] {
+		if now.Sub(t) < strikeWindow {
+			kept = append(kept, t)
+		}
+	}
+	kept = append(kept, now)
+	o.m[module] = kept
+	return len(kept)
+}
+
+func (o *offences) forget(module string) {
+	o.mu.Lock()
+	delete(o.m, module)
+	o.mu.Unlock()
 }

@@ -66,6 +66,7 @@ type Runtime struct {
 	protos    protoCache
 	wd        *watchdog
 	cooldowns cooldowns
+	offences  offences
 	offline   sync.Once
 
 	pressure atomic.Bool  // a memory-pressure check is running

@@ -542,7 +542,8 @@ func (r *Registry) Commands() []CommandInfo {
 
 // StopAll stops every module, dependents before their dependencies (the reverse
 // of the dependency order, whatever order they were started or reloaded in).
-// Each module's shutdown() runs.
+// Each module's shutdown() runs. When ctx ends, StopAll returns: modules not
+// stopped by then are left to the process's exit.
 func (r *Registry) StopAll(ctx context.Context) {
 	r.mu.RLock()
 	mods := make([]*module, 0, len(r.mods))
@@ -566,7 +567,12 @@ func (r *Registry) StopAll(ctx context.Context) {
 		mods = append(mods, byName[name])
 	}
 	for _, m := range mods {
-		m.op.Lock()
+		if !lockCtx(ctx, &m.op) {
+			// a load or reload still holds the module and ctx is over: the
+			// caller (the engine's SIGTERM) must not wait for it
+			r.log.Warn("module not stopped in time", "module", m.name)
+			continue
+		}
 		status := m.currentStatus()
 		if status == StatusRunning {
 			status = StatusStopped
@@ -574,6 +580,18 @@ func (r *Registry) StopAll(ctx context.Context) {
 		r.stop(ctx, m, status, "")
 		m.op.Unlock()
 	}
+}
+
+// lockCtx locks mu, or gives up when ctx ends first.
+func lockCtx(ctx context.Context, mu *sync.Mutex) bool {
+	for !mu.TryLock() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return true
 }
 
 func samePermissions(a, b []string) bool {

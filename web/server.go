@@ -185,7 +185,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.hub.close() // WebSocket connections are hijacked: Shutdown does not wait for them
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// short: the engine's SIGTERM must end the process within 5 s, modules included
+	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("web: shutdown: %w", err)
