@@ -11,7 +11,8 @@
 //     matching Target (a module's mailbox) or Go handler. Emit never blocks on a
 //     handler; it shares a read lock with other emitters, which a change of
 //     subscriptions takes exclusively for the moment of the swap.
-//   - Registry: discovers scripts/NAME.lua and scripts/NAME/init.lua, loads them
+//   - Registry: discovers scripts/NAME.lua and scripts/NAME/init.lua (and says
+//     why anything else there is not a module: Ignored), loads them
 //     in dependency order, and loads, reloads, unloads, enables, disables,
 //     installs and approves them. A reload builds and starts the new version
 //     fully and only then swaps it in (Bus.Replace is one atomic step, so no

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -100,6 +101,11 @@ func (r *Registry) LoadAll(ctx context.Context) (int, error) {
 	names, err := r.Discover()
 	if err != nil {
 		return 0, err
+	}
+	for _, f := range r.Ignored() {
+		if f.Suspicious {
+			r.log.Warn("file in the scripts folder ignored", "path", filepath.Join(r.cfg.Dir, f.Path), "reason", f.Reason)
+		}
 	}
 	type loaded struct {
 		m    *module

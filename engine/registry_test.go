@@ -753,3 +753,66 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestIgnoredFilesAreListedWithTheirReason: what is in the scripts folder but
+// is not a module is listed with why, and the ones that look meant as
+// modules are logged.
+func TestIgnoredFilesAreListedWithTheirReason(t *testing.T) {
+	ctx := context.Background()
+	e := newRegEnv(t)
+	e.script("dice", "v: 1")
+	e.script("rpg/init", "v: 1")
+	for name, body := range map[string]string{
+		"my script.lua": "v: 1", "notes.txt": "hi", "chat_test.lua": "", ".hidden.lua": "",
+		"media/logo.png": "png", "half/util.lua": "v: 1", "bad name/init.lua": "v: 1",
+	} {
+		p := filepath.Join(e.dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write(t, p, body)
+	}
+	var logged lockedBuffer
+	r := engine.NewRegistry(engine.RegistryConfig{Dir: e.dir, Bus: e.bus, Store: e.store, Loader: e.loader,
+		Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	t.Cleanup(func() { r.StopAll(ctx) })
+	if n, err := r.LoadAll(ctx); err != nil || n != 2 {
+		t.Fatalf("LoadAll = %d, %v; want dice and rpg", n, err)
+	}
+	got := map[string]engine.IgnoredFile{}
+	for _, f := range r.Ignored() {
+		got[f.Path] = f
+	}
+	for path, want := range map[string]struct {
+		reason     string
+		suspicious bool
+	}{
+		"my script.lua": {`"my script" is not a module name: use 1-64 letters, digits, _ and - (not starting with -); rename it to my_script.lua`, true},
+		"bad name/":     {`"bad name" is not a module name`, true},
+		"half/":         {"a folder without init.lua: a folder module starts at half/init.lua", true},
+		"media/":        {"a folder without init.lua", false},
+		"notes.txt":     {"not a .lua file", false},
+		"chat_test.lua": {"a script test, not a module", false},
+	} {
+		f, ok := got[path]
+		if !ok {
+			t.Errorf("%s is not listed (%v)", path, got)
+			continue
+		}
+		if !strings.HasPrefix(f.Reason, want.reason) || f.Suspicious != want.suspicious {
+			t.Errorf("%s: %q suspicious=%v, want %q suspicious=%v", path, f.Reason, f.Suspicious, want.reason, want.suspicious)
+		}
+	}
+	if len(got) != 6 {
+		t.Errorf("listed %d, want 6 (no hidden files, no modules): %v", len(got), got)
+	}
+	out := logged.String()
+	for _, want := range []string{"my script.lua", "bad name", "half"} {
+		if !strings.Contains(out, "file in the scripts folder ignored") || !strings.Contains(out, want) {
+			t.Errorf("the log does not name %s as ignored:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "notes.txt") {
+		t.Errorf("a plain non-Lua file was logged as a warning:\n%s", out)
+	}
+}

@@ -31,23 +31,89 @@ func (r *Registry) Discover() ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		n := e.Name()
-		switch {
-		case strings.HasPrefix(n, "."):
-		case e.IsDir():
-			if ValidModuleName(n) {
-				if _, err := os.Stat(path.Join(r.cfg.Dir, n, "init.lua")); err == nil {
-					names = append(names, n)
-				}
-			}
-		case strings.HasSuffix(n, ".lua") && !strings.HasSuffix(n, "_test.lua"):
-			if name := strings.TrimSuffix(n, ".lua"); ValidModuleName(name) {
-				names = append(names, name)
-			}
+		if name, _ := r.classify(e); name != "" {
+			names = append(names, name)
 		}
 	}
 	sort.Strings(names)
 	return slices.Compact(names), nil
+}
+
+// IgnoredFile is an entry of the scripts folder that is not a module, and why.
+type IgnoredFile struct {
+	Path   string `json:"path"` // relative to the scripts folder; folders end in "/"
+	Reason string `json:"reason"`
+	// Suspicious: it looks meant as a module (a .lua file, a folder with .lua
+	// files) but cannot be one; these are logged as warnings.
+	Suspicious bool `json:"suspicious"`
+}
+
+// Ignored lists the entries of the scripts folder that Discover skips, with
+// the reason; hidden entries (.git, editor swap files) are left out.
+func (r *Registry) Ignored() []IgnoredFile {
+	entries, err := os.ReadDir(r.cfg.Dir)
+	if err != nil {
+		return nil
+	}
+	var out []IgnoredFile
+	for _, e := range entries {
+		if name, why := r.classify(e); name == "" && why.Reason != "" {
+			out = append(out, why)
+		}
+	}
+	return out
+}
+
+// classify says what one entry of the scripts folder is: a module (its
+// name), or an ignored file (why; an empty reason for hidden entries).
+func (r *Registry) classify(e fs.DirEntry) (string, IgnoredFile) {
+	n := e.Name()
+	switch {
+	case strings.HasPrefix(n, "."):
+		return "", IgnoredFile{}
+	case e.IsDir():
+		hasLua := false
+		if files, err := os.ReadDir(path.Join(r.cfg.Dir, n)); err == nil {
+			for _, f := range files {
+				hasLua = hasLua || strings.HasSuffix(f.Name(), ".lua")
+			}
+		}
+		if !ValidModuleName(n) {
+			return "", IgnoredFile{Path: n + "/", Suspicious: hasLua, Reason: badNameReason(n, n)}
+		}
+		if _, err := os.Stat(path.Join(r.cfg.Dir, n, "init.lua")); err != nil {
+			return "", IgnoredFile{Path: n + "/", Suspicious: hasLua, Reason: "a folder without init.lua: a folder module starts at " + n + "/init.lua"}
+		}
+		return n, IgnoredFile{}
+	case strings.HasSuffix(n, "_test.lua"):
+		return "", IgnoredFile{Path: n, Reason: "a script test, not a module: run it with `starstreamer test`"}
+	case strings.HasSuffix(n, ".lua"):
+		name := strings.TrimSuffix(n, ".lua")
+		if !ValidModuleName(name) {
+			return "", IgnoredFile{Path: n, Suspicious: true, Reason: badNameReason(name, n)}
+		}
+		return name, IgnoredFile{}
+	}
+	return "", IgnoredFile{Path: n, Reason: "not a .lua file"}
+}
+
+// badNameReason explains why name cannot be a module's name, with a name that can.
+func badNameReason(name, file string) string {
+	fixed := []byte(name)
+	for i, c := range fixed {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			fixed[i] = '_'
+		}
+	}
+	suggestion := strings.TrimLeft(string(fixed), "-")
+	if len(suggestion) > 64 {
+		suggestion = suggestion[:64]
+	}
+	why := fmt.Sprintf("%q is not a module name: use 1-64 letters, digits, _ and - (not starting with -)", name)
+	if suggestion != "" && ValidModuleName(suggestion) {
+		why += "; rename it to " + strings.Replace(file, name, suggestion, 1)
+	}
+	return why
 }
 
 // ReadSource reads module name from the scripts folder. Paths never leave the

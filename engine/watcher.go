@@ -28,6 +28,7 @@ type Watcher struct {
 	fsw    *fsnotify.Watcher
 	mu     sync.Mutex
 	timers map[string]*time.Timer
+	warned map[string]bool // ignored .lua files already logged (Run's goroutine only)
 }
 
 // NewWatcher watches dir (and its sub-folders) and calls onChange(module) once a
@@ -41,7 +42,7 @@ func NewWatcher(dir string, debounce time.Duration, log *slog.Logger, onChange f
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", dir, err)
 	}
-	w := &Watcher{dir: dir, debounce: debounce, onChange: onChange, log: log, fsw: fsw, timers: map[string]*time.Timer{}}
+	w := &Watcher{dir: dir, debounce: debounce, onChange: onChange, log: log, fsw: fsw, timers: map[string]*time.Timer{}, warned: map[string]bool{}}
 	if err := w.addTree(dir); err != nil {
 		fsw.Close()
 		return nil, err
@@ -107,6 +108,7 @@ func (w *Watcher) Run(ctx context.Context) {
 			}
 			module, ok := ModuleForPath(w.dir, ev.Name)
 			if !ok {
+				w.noteIgnored(ev)
 				continue
 			}
 			w.mu.Lock()
@@ -123,6 +125,21 @@ func (w *Watcher) Run(ctx context.Context) {
 			w.mu.Unlock()
 		}
 	}
+}
+
+// noteIgnored logs, once per file, a .lua file saved in the scripts folder
+// that cannot be a module because of its name ("my script.lua"): without a
+// word it would simply never load.
+func (w *Watcher) noteIgnored(ev fsnotify.Event) {
+	base := filepath.Base(ev.Name)
+	name, isLua := strings.CutSuffix(base, ".lua")
+	if !isLua || filepath.Dir(ev.Name) != filepath.Clean(w.dir) || strings.HasPrefix(base, ".") ||
+		strings.HasSuffix(name, "_test") || ValidModuleName(name) || w.warned[ev.Name] ||
+		!ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Write) {
+		return
+	}
+	w.warned[ev.Name] = true
+	w.log.Warn("file in the scripts folder ignored", "path", ev.Name, "reason", badNameReason(name, base))
 }
 
 // ModuleForPath maps a changed path under dir to the module it belongs to:

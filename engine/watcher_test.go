@@ -2,8 +2,10 @@ package engine_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -272,5 +274,31 @@ func TestWatcherStopsWithItsContext(t *testing.T) {
 
 	if _, err := engine.NewWatcher(filepath.Join(dir, "missing"), time.Millisecond, quiet, func(string) {}); err == nil {
 		t.Error("NewWatcher on a missing folder succeeded")
+	}
+}
+
+func TestWatcherLogsALuaFileItCannotLoad(t *testing.T) {
+	dir := t.TempDir()
+	var logged lockedBuffer
+	w, err := engine.NewWatcher(dir, debounce, slog.New(slog.NewTextHandler(&logged, nil)), func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	write(t, filepath.Join(dir, "my script.lua"), "module{}")
+	write(t, filepath.Join(dir, "my script.lua"), "module{} -- again")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logged.String(), "rename it to my_script.lua") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning for my script.lua:\n%s", logged.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := strings.Count(logged.String(), "file in the scripts folder ignored"); n != 1 {
+		t.Errorf("logged %d times, want once:\n%s", n, logged.String())
 	}
 }

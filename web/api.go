@@ -24,6 +24,7 @@ import (
 type ModulesResponse struct {
 	Totals  Totals               `json:"totals"`
 	Modules []engine.ModuleState `json:"modules"`
+	Ignored []engine.IgnoredFile `json:"ignored"` // what in the scripts folder is not a module, and why
 }
 
 // Totals counts the modules the panel shows at the top of /modules.
@@ -52,7 +53,11 @@ func totals(mods []engine.ModuleState) Totals {
 
 func (s *Server) getModules(c echo.Context) error {
 	mods := s.cfg.Registry.Modules()
-	return c.JSON(http.StatusOK, ModulesResponse{Totals: totals(mods), Modules: mods})
+	ignored := s.cfg.Registry.Ignored()
+	if ignored == nil {
+		ignored = []engine.IgnoredFile{}
+	}
+	return c.JSON(http.StatusOK, ModulesResponse{Totals: totals(mods), Modules: mods, Ignored: ignored})
 }
 
 // moduleName reads and validates the :name path parameter.

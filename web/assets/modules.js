@@ -99,6 +99,17 @@
     mods.clear();
     for (const m of res.modules) mods.set(m.name, m);
     render();
+    renderIgnored(res.ignored || []);
+  }
+
+  // renderIgnored lists what in scripts/ is not a module, and why ("my script.lua": the name).
+  function renderIgnored(list) {
+    $("#ignored").hidden = !list.length;
+    $("#ignored-list").replaceChildren(...list.map((f) => h("li", { class: f.suspicious ? "bad" : "muted", dataset: { path: f.path } },
+      h("code", {}, "scripts/" + f.path), " — " + f.reason)));
+  }
+  async function refreshIgnored() {
+    try { renderIgnored((await api("GET", "/api/modules")).ignored || []); } catch (e) { /* the next event tries again */ }
   }
 
   async function act(name, action, btn) {
@@ -263,6 +274,7 @@
   // ---- live ----
   feed("engine.module.*", (msg) => {
     if (msg.kind !== "module") return;
+    if (msg.change === "engine.module.unloaded" || msg.change === "engine.module.loaded") refreshIgnored();
     if (msg.module) update(msg.module, true);
     else if (mods.delete(msg.name)) render();
     if (msg.totals) setTotals(msg.totals);
