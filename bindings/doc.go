@@ -93,6 +93,16 @@
 //   - Files a user can place (scripts/*.lua, module folders, test files)
 //     are opened without blocking, must be regular files, and their size is
 //     checked before reading (engine.ReadScriptFile): 1 MiB per module.
+//   - store.update runs no Lua inside a bolt transaction: its function works
+//     on an engine.StagedTx (reads remembered, writes staged in memory), then
+//     one short durable bolt transaction checks that nothing read changed and
+//     writes all or nothing; on a change the function runs again, at most 5
+//     times (maxUpdateAttempts). store.* calls inside the function join the
+//     staged transaction; a nested store.update is an error.
+//   - A module's store space holds at most 16 MiB of keys and values
+//     (engine.DefaultModuleQuota, Store.SetModuleQuota); a write past it is an
+//     error naming the module and the quota (engine.QuotaError), a staged
+//     transaction cannot stage more than that either.
 //   - A Go function is never a coroutine's body: pcall(require, "x"),
 //     coroutine.create(string.upper) and a Go function as a handler run
 //     through a small Lua wrapper (luaBody), so their results are kept.

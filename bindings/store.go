@@ -11,155 +11,178 @@ import (
 
 var storeDocs = []Doc{
 	{Name: "store.get", Syntax: "store.get(key) -> value | nil", Context: "handler", Permission: "store", Summary: "Reads a value of this module's own space (nil when absent). Values are JSON: nil, booleans, numbers, strings, tables."},
-	{Name: "store.set", Syntax: "store.set(key, value)", Context: "handler", Permission: "store", Summary: "Writes a value; durable when it returns. set(key, nil) deletes."},
+	{Name: "store.set", Syntax: "store.set(key, value)", Context: "handler", Permission: "store", Summary: "Writes a value; durable when it returns. set(key, nil) deletes. A module's keys and values may add up to 16 MiB; past that set raises an error."},
 	{Name: "store.incr", Syntax: "store.incr(key [, n]) -> new", Context: "handler", Permission: "store", Summary: "Adds the integer n (default 1) to the integer under key (absent counts as 0), atomically."},
 	{Name: "store.delete", Syntax: "store.delete(key)", Context: "handler", Permission: "store", Summary: "Removes key."},
-	{Name: "store.keys", Syntax: "store.keys([prefix [, limit]]) -> {key, ...}", Context: "handler", Permission: "store", Summary: "Lists keys with the prefix, in byte order (at most limit, default 1000)."},
+	{Name: "store.keys", Syntax: "store.keys([prefix [, limit]]) -> {key, ...}", Context: "handler", Permission: "store", Summary: "Lists keys with the prefix, in byte order (at most limit, default 1000; 0: all)."},
 	{Name: "store.update", Syntax: "store.update(function(tx) ... end) -> true, ... | nil, err", Context: "handler", Permission: "store",
-		Summary: "Runs fn in one transaction: tx.get, tx.set, tx.incr, tx.delete, tx.keys. All writes commit together when fn returns, or none when it raises an error (then update returns nil, err). fn cannot wait."},
+		Summary: "Runs fn(tx) as one transaction: tx.get, tx.set, tx.incr, tx.delete, tx.keys (store.* inside fn join it too). All writes commit together, durably, when fn returns, or none when it raises an error (then update returns nil, err). If data fn read changed before the commit, fn runs again (up to 5 times), so keep it free of other effects. fn cannot wait."},
 }
 
+// kv is what the store bindings need of a module's space: the store itself
+// (each call its own durable transaction) or a staged transaction.
+type kv interface {
+	Get(key string) (json.RawMessage, error)
+	Set(key string, v json.RawMessage) error
+	Delete(key string) error
+	Incr(key string, n int64) (int64, error)
+	Keys(prefix string, limit int) ([]string, error)
+}
+
+// direct is a module's space in the store, one transaction per call.
+type direct struct {
+	s  *engine.Store
+	ns string
+}
+
+func (d direct) Get(key string) (json.RawMessage, error)    { return d.s.Get(d.ns, key) }
+func (d direct) Set(key string, v json.RawMessage) error    { return d.s.Set(d.ns, key, v) }
+func (d direct) Delete(key string) error                    { return d.s.Delete(d.ns, key) }
+func (d direct) Incr(key string, n int64) (int64, error)    { return d.s.Incr(d.ns, key, n) }
+func (d direct) Keys(p string, limit int) ([]string, error) { return d.s.Keys(d.ns, p, limit) }
+
+// maxUpdateAttempts bounds how often store.update runs its function when
+// the data it read changed before it could commit.
+const maxUpdateAttempts = 5
+
+// installStore installs store.*. store.update never runs Lua inside a bolt
+// transaction (a store.set inside it once deadlocked every module's store,
+// and a long function stalled everyone's writes): its function runs on a
+// staged transaction (engine.StagedTx) whose writes are committed afterwards
+// in one short, durable bolt transaction, or not at all. If something the
+// function read changed meanwhile, the function runs again (at most
+// maxUpdateAttempts times). While it runs, the other store.* calls of the
+// module go to the same staged transaction.
 func (in *instance) installStore(L *lua.LState) {
 	t := L.NewTable()
-	st := func() *engine.Store {
+	var staged *engine.StagedTx // the running store.update's transaction (owner goroutine only)
+	space := func(L *lua.LState) kv {
+		if staged != nil {
+			return staged
+		}
 		if in.rt.cfg.Store == nil {
 			L.RaiseError("store is not available")
 		}
-		return in.rt.cfg.Store
+		return direct{in.rt.cfg.Store, in.name}
 	}
 	guard := func(L *lua.LState, what string) { in.acts(L, what); in.need(L, "store", what) }
-	t.RawSetString("get", L.NewFunction(func(L *lua.LState) int {
-		guard(L, "store.get")
-		raw, err := st().Get(in.name, L.CheckString(1))
-		return in.pushStored(L, raw, err)
-	}))
-	t.RawSetString("set", L.NewFunction(func(L *lua.LState) int {
-		guard(L, "store.set")
-		key := L.CheckString(1)
-		if L.Get(2) == lua.LNil {
-			if err := st().Delete(in.name, key); err != nil {
-				L.RaiseError("store.set: %v", err)
-			}
-			return 0
-		}
-		raw := encodeStored(L, 2)
-		if err := st().Set(in.name, key, raw); err != nil {
-			L.RaiseError("store.set: %v", err)
-		}
-		return 0
-	}))
-	t.RawSetString("incr", L.NewFunction(func(L *lua.LState) int {
-		guard(L, "store.incr")
-		n, err := st().Incr(in.name, L.CheckString(1), checkInt(L, 2, 1))
-		if err != nil {
-			L.RaiseError("store.incr: %v", err)
-		}
-		L.Push(lua.LNumber(n))
-		return 1
-	}))
-	t.RawSetString("delete", L.NewFunction(func(L *lua.LState) int {
-		guard(L, "store.delete")
-		if err := st().Delete(in.name, L.CheckString(1)); err != nil {
-			L.RaiseError("store.delete: %v", err)
-		}
-		return 0
-	}))
-	t.RawSetString("keys", L.NewFunction(func(L *lua.LState) int {
-		guard(L, "store.keys")
-		keys, err := st().Keys(in.name, L.OptString(1, ""), L.OptInt(2, 1000))
-		if err != nil {
-			L.RaiseError("store.keys: %v", err)
-		}
-		L.Push(stringList(L, keys))
-		return 1
-	}))
+	for name, f := range storeFuncs(in, "store") {
+		t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			guard(L, "store."+name)
+			return f(L, space(L))
+		}))
+	}
 	t.RawSetString("update", L.NewFunction(func(L *lua.LState) int {
 		guard(L, "store.update")
 		fn := L.CheckFunction(1)
-		var rets []lua.LValue
-		err := st().Update(in.name, func(tx *engine.Tx) error {
+		if staged != nil {
+			L.RaiseError("store.update cannot be nested: the outer update's writes already commit together")
+		}
+		if in.rt.cfg.Store == nil {
+			L.RaiseError("store is not available")
+		}
+		var err error
+		for attempt := 1; ; attempt++ {
+			tx := in.rt.cfg.Store.Stage(in.name)
 			txt, done := in.txTable(L, tx)
-			defer done()
 			base := L.GetTop()
-			if err := L.CallByParam(lua.P{Fn: fn, NRet: lua.MultRet, Protect: true}, txt); err != nil {
-				return err
+			staged = tx
+			err = L.CallByParam(lua.P{Fn: fn, NRet: lua.MultRet, Protect: true}, txt)
+			staged = nil
+			done()
+			if err != nil {
+				L.SetTop(base)
+				if fired := in.bctx.Err(); fired != nil {
+					L.RaiseError("%v", fired) // a stopped handler does not go on
+				}
+				break
 			}
+			rets := make([]lua.LValue, 0, L.GetTop()-base)
 			for i := base + 1; i <= L.GetTop(); i++ {
 				rets = append(rets, L.Get(i))
 			}
 			L.SetTop(base)
-			return nil
-		})
-		if err != nil {
-			if fired := in.bctx.Err(); fired != nil {
-				L.RaiseError("%v", fired) // a stopped handler does not go on
+			err = tx.Commit()
+			if errors.Is(err, engine.ErrConflict) {
+				if attempt < maxUpdateAttempts {
+					continue
+				}
+				err = fmt.Errorf("store.update: the data changed while the function ran, %d times in a row; nothing was written", attempt)
 			}
-			L.Push(lua.LNil)
-			L.Push(errorValue(err))
-			return 2
+			if err != nil {
+				break
+			}
+			L.Push(lua.LTrue)
+			for _, r := range rets {
+				L.Push(r)
+			}
+			return 1 + len(rets)
 		}
-		L.Push(lua.LTrue)
-		for _, r := range rets {
-			L.Push(r)
-		}
-		return 1 + len(rets)
+		L.Push(lua.LNil)
+		L.Push(errorValue(err))
+		return 2
 	}))
 	L.SetGlobal("store", t)
 }
 
-// txTable is the tx argument of store.update; it stops working when done runs.
-func (in *instance) txTable(L *lua.LState, tx *engine.Tx) (*lua.LTable, func()) {
-	valid := true
-	check := func(L *lua.LState) {
-		if !valid {
-			L.RaiseError("the transaction is over: use tx only inside store.update's function")
-		}
-	}
-	t := L.NewTable()
-	t.RawSetString("get", L.NewFunction(func(L *lua.LState) int {
-		check(L)
-		raw, err := tx.Get(L.CheckString(1))
-		return in.pushStored(L, raw, err)
-	}))
-	t.RawSetString("set", L.NewFunction(func(L *lua.LState) int {
-		check(L)
-		key := L.CheckString(1)
-		if L.Get(2) == lua.LNil {
-			if err := tx.Delete(key); err != nil {
-				L.RaiseError("tx.set: %v", err)
+// storeFuncs are get, set, incr, delete and keys on a space, for store.* and
+// for store.update's tx (prefix names them in errors).
+func storeFuncs(in *instance, prefix string) map[string]func(L *lua.LState, sp kv) int {
+	return map[string]func(L *lua.LState, sp kv) int{
+		"get": func(L *lua.LState, sp kv) int {
+			raw, err := sp.Get(L.CheckString(1))
+			return in.pushStored(L, raw, err)
+		},
+		"set": func(L *lua.LState, sp kv) int {
+			key := L.CheckString(1)
+			var err error
+			if L.Get(2) == lua.LNil {
+				err = sp.Delete(key)
+			} else {
+				err = sp.Set(key, encodeStored(L, 2))
+			}
+			if err != nil {
+				L.RaiseError("%s.set: %v", prefix, err)
 			}
 			return 0
-		}
-		if err := tx.Set(key, encodeStored(L, 2)); err != nil {
-			L.RaiseError("tx.set: %v", err)
-		}
-		return 0
-	}))
-	t.RawSetString("incr", L.NewFunction(func(L *lua.LState) int {
-		check(L)
-		n, err := tx.Incr(L.CheckString(1), checkInt(L, 2, 1))
-		if err != nil {
-			L.RaiseError("tx.incr: %v", err)
-		}
-		L.Push(lua.LNumber(n))
-		return 1
-	}))
-	t.RawSetString("delete", L.NewFunction(func(L *lua.LState) int {
-		check(L)
-		if err := tx.Delete(L.CheckString(1)); err != nil {
-			L.RaiseError("tx.delete: %v", err)
-		}
-		return 0
-	}))
-	t.RawSetString("keys", L.NewFunction(func(L *lua.LState) int {
-		check(L)
-		keys, err := tx.Keys(L.OptString(1, ""), L.OptInt(2, 1000))
-		if err != nil {
-			L.RaiseError("tx.keys: %v", err)
-		}
-		L.Push(stringList(L, keys))
-		return 1
-	}))
+		},
+		"incr": func(L *lua.LState, sp kv) int {
+			n, err := sp.Incr(L.CheckString(1), checkInt(L, 2, 1))
+			if err != nil {
+				L.RaiseError("%s.incr: %v", prefix, err)
+			}
+			L.Push(lua.LNumber(n))
+			return 1
+		},
+		"delete": func(L *lua.LState, sp kv) int {
+			if err := sp.Delete(L.CheckString(1)); err != nil {
+				L.RaiseError("%s.delete: %v", prefix, err)
+			}
+			return 0
+		},
+		"keys": func(L *lua.LState, sp kv) int {
+			keys, err := sp.Keys(L.OptString(1, ""), L.OptInt(2, 1000))
+			if err != nil {
+				L.RaiseError("%s.keys: %v", prefix, err)
+			}
+			L.Push(stringList(L, keys))
+			return 1
+		},
+	}
+}
+
+// txTable is the tx argument of store.update; it stops working when done runs.
+func (in *instance) txTable(L *lua.LState, tx kv) (*lua.LTable, func()) {
+	valid := true
+	t := L.NewTable()
+	for name, f := range storeFuncs(in, "tx") {
+		t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			if !valid {
+				L.RaiseError("the transaction is over: use tx only inside store.update's function")
+			}
+			return f(L, tx)
+		}))
+	}
 	return t, func() { valid = false }
 }
 

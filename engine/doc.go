@@ -30,6 +30,11 @@
 //     without blocking, regular files only, size checked before reading.
 //   - Store: one bbolt file; module settings, each module's key/value space,
 //     cooldowns, engine settings. Writes are durable when the call returns.
+//     A module's space holds at most a quota of bytes (SetModuleQuota).
+//     StagedTx is an optimistic transaction for code that must not hold the
+//     write lock while it runs (a module's Lua): reads are remembered, writes
+//     staged, and Commit checks and writes in one short transaction
+//     (ErrConflict when something read changed meanwhile).
 //
 // # Caveats
 //

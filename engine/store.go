@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -20,6 +22,10 @@ import (
 type Store struct {
 	db   *bolt.DB
 	path string
+
+	quota atomic.Int64 // bytes (keys + values) one module's space may hold
+	useMu sync.Mutex
+	usage map[string]int64 // bytes held per module space, counted on its first write
 }
 
 // Top-level buckets.
@@ -33,11 +39,24 @@ var (
 // ErrNotFound is returned when a key does not exist.
 var ErrNotFound = errors.New("not found")
 
-// MaxKeyLen and MaxValueLen bound what a module can put in its space.
+// MaxKeyLen and MaxValueLen bound what a module can put in its space;
+// DefaultModuleQuota bounds the sum of its keys and values (SetModuleQuota).
 const (
-	MaxKeyLen   = 512
-	MaxValueLen = 1 << 20
+	MaxKeyLen          = 512
+	MaxValueLen        = 1 << 20
+	DefaultModuleQuota = 16 << 20
 )
+
+// QuotaError is returned by a write that would take a module's space over
+// its quota. Nothing of the transaction is written.
+type QuotaError struct {
+	Module       string
+	Bytes, Quota int64 // what the space would hold, and may hold
+}
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("store: module %s would hold %d bytes, over its quota of %d bytes (delete keys it no longer needs)", e.Module, e.Bytes, e.Quota)
+}
 
 // OpenStore opens (creating when needed) the store at path.
 func OpenStore(path string) (*Store, error) {
@@ -65,7 +84,41 @@ func OpenStore(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: init %s: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	st := &Store{db: db, path: path, usage: map[string]int64{}}
+	st.quota.Store(DefaultModuleQuota)
+	return st, nil
+}
+
+// SetModuleQuota sets how many bytes (keys plus values) each module's space
+// may hold; writes that would go past it fail with a *QuotaError, writes that
+// shrink a space over its quota still work. n <= 0 restores the default.
+func (s *Store) SetModuleQuota(n int64) {
+	if n <= 0 {
+		n = DefaultModuleQuota
+	}
+	s.quota.Store(n)
+}
+
+// ModuleBytes is how many bytes (keys plus values) module ns holds.
+func (s *Store) ModuleBytes(ns string) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = bucketBytes(tx.Bucket(bucketData).Bucket([]byte(ns)))
+		return nil
+	})
+	return n, err
+}
+
+func bucketBytes(b *bolt.Bucket) int64 {
+	var n int64
+	if b == nil {
+		return 0
+	}
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		n += int64(len(k) + len(v))
+	}
+	return n
 }
 
 // Path is the file the store lives in.
@@ -112,12 +165,41 @@ func (s *Store) Update(ns string, fn func(tx *Tx) error) error {
 		return errors.New("store: module namespace is empty")
 	}
 	return s.db.Update(func(btx *bolt.Tx) error {
-		b, err := btx.Bucket(bucketData).CreateBucketIfNotExists([]byte(ns))
+		tx, err := s.writeTx(btx, ns)
 		if err != nil {
 			return err
 		}
-		return fn(&Tx{b: b})
+		return fn(tx)
 	})
+}
+
+// writeTx is the Tx of module ns inside the read-write bolt transaction btx.
+// Its writes keep the module's byte count, which the store learns by counting
+// the space once (under bolt's write lock, so no write is missed) and then
+// follows on each commit.
+func (s *Store) writeTx(btx *bolt.Tx, ns string) (*Tx, error) {
+	b, err := btx.Bucket(bucketData).CreateBucketIfNotExists([]byte(ns))
+	if err != nil {
+		return nil, err
+	}
+	s.useMu.Lock()
+	used, ok := s.usage[ns]
+	s.useMu.Unlock()
+	if !ok {
+		used = bucketBytes(b)
+		s.useMu.Lock()
+		s.usage[ns] = used
+		s.useMu.Unlock()
+	}
+	tx := &Tx{b: b, s: s, ns: ns, used: used}
+	btx.OnCommit(func() {
+		if tx.delta != 0 {
+			s.useMu.Lock()
+			s.usage[ns] += tx.delta
+			s.useMu.Unlock()
+		}
+	})
+	return tx, nil
 }
 
 // View runs fn in a read-only transaction on module ns.
@@ -162,7 +244,43 @@ func (s *Store) Keys(ns, prefix string, limit int) ([]string, error) {
 
 // Tx is a transaction on one module's space. It is valid only inside the
 // function given to Update or View.
-type Tx struct{ b *bolt.Bucket }
+type Tx struct {
+	b     *bolt.Bucket
+	s     *Store // nil in a read-only transaction
+	ns    string
+	used  int64 // bytes of the space when the transaction began
+	delta int64 // and how much its writes added
+}
+
+// put writes (v != nil) or deletes key, keeping the space within its quota.
+func (t *Tx) put(key string, v []byte) error {
+	k := []byte(key)
+	old := t.b.Get(k)
+	d := int64(len(v)) - int64(len(old))
+	if old == nil && v != nil {
+		d += int64(len(k))
+	} else if old != nil && v == nil {
+		d -= int64(len(k))
+	}
+	if d > 0 && t.s != nil {
+		if q := t.s.quota.Load(); t.used+t.delta+d > q {
+			return &QuotaError{Module: t.ns, Bytes: t.used + t.delta + d, Quota: q}
+		}
+	}
+	var err error
+	if v == nil {
+		if old == nil {
+			return nil
+		}
+		err = t.b.Delete(k)
+	} else {
+		err = t.b.Put(k, v)
+	}
+	if err == nil {
+		t.delta += d
+	}
+	return err
+}
 
 // Get returns the JSON under key or ErrNotFound.
 func (t *Tx) Get(key string) (json.RawMessage, error) {
@@ -183,6 +301,14 @@ func (t *Tx) Set(key string, v json.RawMessage) error {
 	if t.b == nil {
 		return errReadOnly
 	}
+	if err := checkValue(key, v); err != nil {
+		return err
+	}
+	return t.put(key, v)
+}
+
+// checkValue checks a key and the JSON value to be stored under it.
+func checkValue(key string, v json.RawMessage) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
@@ -192,7 +318,7 @@ func (t *Tx) Set(key string, v json.RawMessage) error {
 	if !json.Valid(v) {
 		return fmt.Errorf("value for %q is not valid JSON", key)
 	}
-	return t.b.Put([]byte(key), v)
+	return nil
 }
 
 // Delete removes key.
@@ -200,7 +326,7 @@ func (t *Tx) Delete(key string) error {
 	if t.b == nil {
 		return errReadOnly
 	}
-	return t.b.Delete([]byte(key))
+	return t.put(key, nil)
 }
 
 // Incr adds n to the integer under key.
@@ -223,7 +349,7 @@ func (t *Tx) Incr(key string, n int64) (int64, error) {
 	if (n > 0 && sum < cur) || (n < 0 && sum > cur) {
 		return 0, fmt.Errorf("incr %q: integer overflow", key)
 	}
-	return sum, t.b.Put([]byte(key), strconv.AppendInt(nil, sum, 10))
+	return sum, t.put(key, strconv.AppendInt(nil, sum, 10))
 }
 
 // Keys lists keys with prefix, at most limit (<= 0: all).

@@ -262,7 +262,7 @@ function every(seconds, fn) end
 ---@return any
 function store.get(key) end
 
----Writes a value; durable when it returns. set(key, nil) deletes.
+---Writes a value; durable when it returns. set(key, nil) deletes. A module's keys and values may add up to 16 MiB; past that set raises an error.
 ---
 ---Context: handler · permission: store
 ---@param key string
@@ -283,7 +283,7 @@ function store.incr(key, n) end
 ---@param key string
 function store.delete(key) end
 
----Lists keys with the prefix, in byte order (at most limit, default 1000).
+---Lists keys with the prefix, in byte order (at most limit, default 1000; 0: all).
 ---
 ---Context: handler · permission: store
 ---@param prefix? string
@@ -291,7 +291,7 @@ function store.delete(key) end
 ---@return table
 function store.keys(prefix, limit) end
 
----Runs fn in one transaction: tx.get, tx.set, tx.incr, tx.delete, tx.keys. All writes commit together when fn returns, or none when it raises an error (then update returns nil, err). fn cannot wait.
+---Runs fn(tx) as one transaction: tx.get, tx.set, tx.incr, tx.delete, tx.keys (store.* inside fn join it too). All writes commit together, durably, when fn returns, or none when it raises an error (then update returns nil, err). If data fn read changed before the commit, fn runs again (up to 5 times), so keep it free of other effects. fn cannot wait.
 ---
 ---Context: handler · permission: store
 ---@param function(tx) ... end any
