@@ -284,8 +284,9 @@ func (e *Engine) release() {
 // Run runs the engine until ctx is cancelled or the panel fails: the
 // platform clients, the panel (listening before modules load, so that the
 // API answers at once), every module of the scripts folder and the watcher
-// that reloads them. On the way out every module's shutdown() runs and the
-// store is closed.
+// that reloads them. The bus holds events until every module has loaded, so
+// modules see the first events (twitch.connected, obs.connected) too. On the
+// way out every module's shutdown() runs and the store is closed.
 func Run(ctx context.Context, cfg Config) error {
 	started := time.Now()
 	e, err := New(cfg)
@@ -305,6 +306,10 @@ func Run(ctx context.Context, cfg Config) error {
 		wg.Wait()
 		e.release()
 	}()
+	// Events wait on the bus until every module has loaded: a module sees
+	// twitch.connected, obs.connected and whatever the panel or a platform
+	// sends meanwhile, however long the modules before it take to load.
+	e.Bus.Hold()
 	e.Connections.Start(ctx)
 	wg.Add(1)
 	go func() {
@@ -339,6 +344,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	e.Bus.Release()
 	watcher, err := engine.NewWatcher(cfg.Scripts, cfg.ReloadDebounce, log, func(module string) { e.Registry.FileChanged(ctx, module) })
 	if err != nil {
 		return err

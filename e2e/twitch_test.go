@@ -764,3 +764,31 @@ func BenchmarkEventSubFrameToLuaHandler(b *testing.B) {
 	b.ReportMetric(float64(b.N)/total.Seconds(), "iterations/s")
 	te.checkNoHandlerErrors()
 }
+
+// A module sees the very first events: twitch.connected comes while the
+// modules are still loading (here a slow one loads first), and the engine
+// holds it until they all have loaded. The answer must reach Helix once.
+func TestModuleAnsweringTwitchConnectedSeesItAtStart(t *testing.T) {
+	t.Parallel()
+	te := startTwitchEngine(t, map[string]string{
+		"a_slow.lua": `module { name = "a_slow" }
+local t0 = os.clock()
+while os.clock() - t0 < 0.3 do end -- a slow start, in front of the others`,
+		"hello.lua": `module { name = "hello", permissions = { "twitch.chat" } }
+on_event("twitch.connected", function(e)
+  twitch.send_message("hello: saw " .. e.type .. " from " .. e.source)
+end)`,
+	}, twitchtest.Options{})
+	te.waitChat("hello: saw twitch.connected from twitch")
+	time.Sleep(100 * time.Millisecond) // a second answer would have come by now
+	n := 0
+	for _, m := range te.srv.ChatMessages() {
+		if strings.HasPrefix(m.Message, "hello:") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d answers to twitch.connected, want 1:\n%s", n, te.chatLog())
+	}
+	te.checkNoHandlerErrors()
+}

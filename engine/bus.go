@@ -78,6 +78,13 @@ type Bus struct {
 	log    *slog.Logger
 	cache  bool
 
+	// Events emitted while the bus is held wait in held (at most maxHeld)
+	// until Release hands them over in order; see Hold.
+	holding  atomic.Bool
+	holdMu   sync.Mutex
+	held     []*Event
+	heldLost atomic.Uint64
+
 	events    atomic.Uint64
 	goErrs    atomic.Uint64
 	perType   sync.Map // string -> *atomic.Uint64
@@ -247,9 +254,50 @@ func checkSubscription(s *Subscription) error {
 	return nil
 }
 
+// maxHeld bounds the events a held bus keeps: a flood while modules load
+// cannot grow memory without end.
+const maxHeld = 100_000
+
+// ErrHeldFull is returned by Emit when the bus is held and already keeps
+// maxHeld events; the event is dropped.
+var ErrHeldFull = errors.New("the bus is holding events until the modules have loaded and its queue is full: event dropped")
+
+// Hold makes Emit keep events instead of handing them over, until Release.
+// The engine holds its bus while it loads the modules at start, so that an
+// event that comes in meanwhile (twitch.connected, obs.connected, a chat
+// line, an API call) reaches every module, not just those loaded so far.
+func (b *Bus) Hold() {
+	b.holdMu.Lock()
+	b.holding.Store(true)
+	b.holdMu.Unlock()
+}
+
+// Release hands over the events kept since Hold, in the order they were
+// emitted, and lets later events through at once. Emits that happen during
+// the hand-over wait for it, so they come after every kept event. Releasing a
+// bus that is not held does nothing.
+func (b *Bus) Release() {
+	b.holdMu.Lock()
+	defer b.holdMu.Unlock()
+	if !b.holding.Load() {
+		return
+	}
+	held := b.held
+	b.held = nil
+	b.holding.Store(false)
+	if lost := b.heldLost.Swap(0); lost > 0 {
+		b.log.Warn("events were dropped while the modules loaded", "dropped", lost, "kept", len(held))
+	}
+	for _, e := range held {
+		e.emitted = time.Now() // the latency measures dispatch, not the wait
+		b.deliver(e)
+	}
+}
+
 // Emit stamps e (ID, Timestamp when empty) and hands it to every matching
-// subscription. It never blocks on a handler. It returns an error only for an
-// invalid event type; an event nobody listens to is fine.
+// subscription. It never blocks on a handler. It returns an error for an
+// invalid event type, and when a held bus is full (see Hold); an event
+// nobody listens to is fine.
 func (b *Bus) Emit(e *Event) error {
 	if err := ValidateType(e.Type); err != nil {
 		return err
@@ -262,8 +310,29 @@ func (b *Bus) Emit(e *Event) error {
 	if e.Timestamp.IsZero() {
 		e.Timestamp = now
 	}
+	if b.holding.Load() {
+		b.holdMu.Lock()
+		if b.holding.Load() { // not released meanwhile
+			defer b.holdMu.Unlock()
+			if len(b.held) >= maxHeld {
+				b.heldLost.Add(1)
+				return ErrHeldFull
+			}
+			b.events.Add(1)
+			b.countType(e.Type)
+			b.held = append(b.held, e)
+			return nil
+		}
+		b.holdMu.Unlock()
+	}
 	b.events.Add(1)
 	b.countType(e.Type)
+	b.deliver(e)
+	return nil
+}
+
+// deliver hands e to every subscription that matches it now.
+func (b *Bus) deliver(e *Event) {
 	b.swap.RLock()
 	r := b.route(b.tab.Load(), e.Type)
 	for i := range r.groups {
@@ -273,7 +342,6 @@ func (b *Bus) Emit(e *Event) error {
 		go b.runGo(s, e)
 	}
 	b.swap.RUnlock()
-	return nil
 }
 
 func (b *Bus) countType(t string) {

@@ -10,7 +10,9 @@
 //     '*' globs compiled once, the result cached per type) and hands it to each
 //     matching Target (a module's mailbox) or Go handler. Emit never blocks on a
 //     handler; it shares a read lock with other emitters, which a change of
-//     subscriptions takes exclusively for the moment of the swap.
+//     subscriptions takes exclusively for the moment of the swap. Hold and
+//     Release keep events (in order, at most 100,000) while the modules load
+//     at start, so every module sees the first events.
 //   - Registry: discovers scripts/NAME.lua and scripts/NAME/init.lua (and says
 //     why anything else there is not a module: Ignored), loads them
 //     in dependency order, and loads, reloads, unloads, enables, disables,

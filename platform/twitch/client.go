@@ -188,7 +188,8 @@ type Refusal struct {
 	Scope   string // the scope it needs ("" when it needs none)
 	Missing bool   // the token lacks Scope
 	Status  int
-	Message string
+	Message string // Twitch's own words
+	Hint    string // what to do about it, by Status ("" when there is nothing to say)
 }
 
 // identity is who the client acts as and for which channel.

@@ -46,7 +46,9 @@
 //     any other end of a session re-creates every subscription on a new one.
 //   - Broadcaster-only events (subscriptions, cheers, redemptions, hype
 //     trains) need a token of the broadcaster; with a separate bot account
-//     Twitch refuses them and Refusals says which scope they need.
+//     Twitch refuses them and Refusals says which scope they need. Each
+//     Refusal's Hint follows Twitch's status: only a 403 is blamed on a
+//     scope (a 400 means the type, version or condition was not accepted).
 //   - The chat limit starts at 20 per 30 s and rises to 100 only when the bot
 //     is the broadcaster or its own chat message shows a moderator badge.
 //   - Refresh tokens of public clients are single-use: the new pair is saved

@@ -418,17 +418,14 @@ func (c *Client) subscribeAll(ctx context.Context, sessionID string) {
 			r.Message = ae.Message
 		}
 		r.Missing = spec.Scope != "" && len(id.scopes) > 0 && !contains(id.scopes, spec.Scope)
+		r.Hint = refusalHint(r, id.broadcasterLog)
 		refused[spec.Type] = r
-		switch {
-		case r.Missing:
+		if r.Missing {
 			c.log.Warn("twitch subscription refused: token lacks scope", "type", spec.Type, "scope", spec.Scope,
-				"status", status, "message", r.Message)
-		case spec.Scope != "":
-			c.log.Warn("twitch subscription refused", "type", spec.Type, "needs_scope", spec.Scope,
-				"status", status, "message", r.Message,
-				"hint", "the scope must be granted by the broadcaster ("+id.broadcasterLog+")")
-		default:
-			c.log.Warn("twitch subscription refused", "type", spec.Type, "status", status, "message", r.Message)
+				"status", status, "message", r.Message, "hint", r.Hint)
+		} else {
+			c.log.Warn("twitch subscription refused", "type", spec.Type, "version", spec.Version, "status", status,
+				"message", r.Message, "hint", r.Hint)
 		}
 	}
 	c.idMu.Lock()
@@ -440,5 +437,29 @@ func (c *Client) subscribeAll(ctx context.Context, sessionID string) {
 			names = append(names, t)
 		}
 		c.log.Warn("twitch: some events are unavailable", "refused", strings.Join(names, ", "))
+	}
+}
+
+// refusalHint says what to do about a refused subscription, by what Twitch
+// answered (its documented statuses for Create EventSub Subscription): only
+// a 403 is about authorization, so only it blames a scope.
+func refusalHint(r Refusal, broadcaster string) string {
+	switch r.Status {
+	case http.StatusForbidden:
+		if r.Scope == "" {
+			return "Twitch says this app is not authorized for it: log in again with `starstreamer twitch login` as the broadcaster (" + broadcaster + ")"
+		}
+		if r.Missing {
+			return "the token lacks the scope " + r.Scope + ": log in again with `starstreamer twitch login`"
+		}
+		return "the scope " + r.Scope + " must be granted by the broadcaster (" + broadcaster + "): log in with `starstreamer twitch login` as the broadcaster"
+	case http.StatusBadRequest:
+		return "Twitch did not accept the subscription's type, version or condition (see message): this version of StarStreamer may ask for one Twitch has changed or retired"
+	case http.StatusUnauthorized:
+		return "Twitch did not accept the token for this client id: log in again with `starstreamer twitch login`"
+	case http.StatusTooManyRequests:
+		return "a Twitch subscription limit is reached (the same subscription exists too often, or the total cost is over the limit): other programs using this account's EventSub may hold them"
+	default:
+		return ""
 	}
 }

@@ -271,3 +271,45 @@ func TestFailedReconnectFallsBackToAFreshSubscribedSession(t *testing.T) {
 	}
 	e.rec.waitN(t, "twitch.connected", 2)
 }
+
+// The hint of a refused subscription follows what Twitch answered: only a
+// 403 is about scopes; a 400 "type and version not valid" is not.
+func TestRefusalHintMatchesTheRefusal(t *testing.T) {
+	tests := []struct {
+		name        string
+		r           Refusal
+		want, avoid string
+	}{
+		{"forbidden, scope granted but not by the broadcaster", Refusal{Scope: "bits:read", Status: http.StatusForbidden}, "must be granted by the broadcaster (chan)", ""},
+		{"forbidden, token lacks the scope", Refusal{Scope: "bits:read", Missing: true, Status: http.StatusForbidden}, "lacks the scope bits:read", "broadcaster"},
+		{"forbidden, no scope needed", Refusal{Status: http.StatusForbidden}, "not authorized", "scope"},
+		{"bad request", Refusal{Scope: "bits:read", Status: http.StatusBadRequest, Message: "type and version not valid"}, "type, version or condition", "scope"},
+		{"unauthorized", Refusal{Scope: "bits:read", Status: http.StatusUnauthorized}, "log in again", "scope"},
+		{"too many", Refusal{Scope: "bits:read", Status: http.StatusTooManyRequests}, "limit", "scope"},
+		{"server error", Refusal{Scope: "bits:read", Status: http.StatusInternalServerError}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := refusalHint(tt.r, "chan")
+			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) || tt.avoid != "" && strings.Contains(got, tt.avoid) {
+				t.Errorf("hint %q; want it to say %q and not %q", got, tt.want, tt.avoid)
+			}
+		})
+	}
+}
+
+func TestBadRequestRefusalIsNotBlamedOnAScope(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, func(e *env) {
+		e.srv.RefuseSubscription("channel.cheer", http.StatusBadRequest, "type and version not valid")
+	})
+	e.start(t)
+	e.nextSession(t, len(subscriptions)-1)
+	eventually(t, func() bool { return len(e.client.Refusals()) == 1 })
+	r := e.client.Refusals()[0]
+	if r.Status != http.StatusBadRequest || r.Missing || !strings.Contains(r.Hint, "type, version or condition") {
+		t.Errorf("refusal %+v", r)
+	}
+	if logs := e.logs.String(); strings.Contains(logs, "must be granted") || !strings.Contains(logs, "type and version not valid") {
+		t.Errorf("log blames a scope or drops Twitch's message:\n%s", logs)
+	}
+}
