@@ -111,7 +111,6 @@ func TestBurstOfSceneSwitchesLosesNothing(t *testing.T) {
 	release := make(chan struct{})
 	var releaseOnce sync.Once
 	unblock := func() { releaseOnce.Do(func() { close(release) }) }
-	t.Cleanup(unblock)
 	emit := func(typ string, data map[string]any) {
 		if typ == "obs.scene_changed" {
 			<-release
@@ -119,6 +118,9 @@ func TestBurstOfSceneSwitchesLosesNothing(t *testing.T) {
 		rec.emit(typ, data)
 	}
 	c := runClient(t, Config{Addr: o.Addr, Password: o.Password}, emit)
+	// Cleanups run last-in first-out: release the held emitter before
+	// runClient's cleanup waits for Run, or a failed test never ends.
+	t.Cleanup(unblock)
 	rec.waitFor(t, 0, "obs.connected", nil)
 	ctx := ctxT(t)
 
