@@ -170,3 +170,107 @@ function shutdown() sleep(30) end`,
 	te.chatLine("!ping")
 	te.waitChat("pong m-!ping")
 }
+
+// A module cut again and again is quarantined with the reason, and stays
+// stopped; the others go on.
+func TestRepeatOffenderIsQuarantined(t *testing.T) {
+	te := newTestEngine(t, map[string]string{
+		"ping.lua": pingModule,
+		"loop.lua": `module { name = "loop" }
+function init() every(0.05, function() while true do end end) end`,
+	})
+	waitFor(t, 15*time.Second, func() bool { return te.module("loop").Status == "failed" })
+	st := te.module("loop")
+	if !strings.Contains(st.LastError, "quarantined: cut 5 times") || !strings.Contains(st.LastError, "CPU budget") {
+		t.Fatalf("last error %q", st.LastError)
+	}
+	inv := st.Invocations
+	time.Sleep(200 * time.Millisecond)
+	if st := te.module("loop"); st.Status != "failed" || st.Invocations != inv {
+		t.Fatalf("after quarantine: %s, %d invocations (was %d)", st.Status, st.Invocations, inv)
+	}
+	te.chatLine("!ping")
+	te.waitChat("pong m-!ping")
+}
+
+// Chains that each stay within the budget draw on one CPU meter per module:
+// a module busy most of the time is struck until it is quarantined.
+func TestModuleBusyMostOfTheTimeIsStruck(t *testing.T) {
+	te := newTestEngine(t, map[string]string{"m.lua": `module { name = "m" }
+function init() every(3600, function() end) end`})
+	var inst *instance // the only instance the runtime watches
+	for _, i := range te.rt.wd.instances() {
+		inst = i
+	}
+	if inst == nil {
+		t.Fatal("no instance")
+	}
+	now := time.Now()
+	if err := inst.do(context.Background(), func() {
+		// 20 s of slices of 0.9 s, each 0.95 s apart: 95 % of a core
+		for i := 0; i < 22; i++ {
+			inst.spend(now.Add(time.Duration(i)*950*time.Millisecond), 900*time.Millisecond)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return te.module("m").Status == "failed" })
+	if st := te.module("m"); !strings.Contains(st.LastError, "of a CPU core") {
+		t.Fatalf("last error %q", st.LastError)
+	}
+}
+
+func TestQuotasHaveClearErrors(t *testing.T) {
+	cases := []struct {
+		name, code, want string
+	}{
+		{"timers alive", `for i = 1, 300 do after(10, function() end) end`, "too many timers (at most 256"},
+		{"results returned by call: count", `local r, err = call("q.many") error(err, 0)`, "65 results, at most 64"},
+		{"results returned by call: size", `local r, err = call("q.big") error(err, 0)`, "bytes of strings"},
+		{"arguments of call", `call("q.many", unpack((function() local t = {} for i = 1, 70 do t[i] = i end return t end)()))`, "70 arguments, at most 64"},
+		{"coroutines alive", `local k = {} for i = 1, 1001 do k[i] = coroutine.create(print) end`, "too many coroutines alive"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			te := newTestEngine(t, map[string]string{"q.lua": `module { name = "q", permissions = { "call" } }
+export {
+  many = function() local t = {} for i = 1, 65 do t[i] = i end return unpack(t) end,
+  big = function() local s = string.rep("x", 1048576) return s, s, s, s, s end,
+}
+on_event("q.go", function() ` + tc.code + ` end)`}, func(c *Config) { c.HandlerBudget = time.Second })
+			te.emit("q.go", nil)
+			waitFor(t, 5*time.Second, func() bool { return strings.Contains(te.module("q").LastError, tc.want) })
+		})
+	}
+}
+
+// after(0) that re-arms itself fires at most every 50 ms.
+func TestAfterZeroHasAMinimumDelay(t *testing.T) {
+	te := newTestEngine(t, map[string]string{"a.lua": `module { name = "a" }
+local function again() after(0, again) end
+function init() after(0, again) end`})
+	time.Sleep(300 * time.Millisecond)
+	n0 := te.module("a").Invocations
+	time.Sleep(500 * time.Millisecond)
+	if n := te.module("a").Invocations - n0; n > 15 {
+		t.Fatalf("%d timer runs in 0.5 s", n)
+	}
+}
+
+// A full mailbox drops events for that module, says so, and holds up no one.
+func TestFullMailboxSaysSo(t *testing.T) {
+	te := newTestEngine(t, map[string]string{
+		"ping.lua": pingModule,
+		"slow.lua": `module { name = "slow" }
+on_event("slow.tick", function() local t = os.clock() while os.clock() - t < 0.05 do end end)`,
+	}, func(c *Config) { c.MailboxSize = 10 })
+	for i := 0; i < 50; i++ {
+		te.emit("slow.tick", nil)
+	}
+	waitFor(t, 5*time.Second, func() bool { return strings.Contains(te.module("slow").LastError, "mailbox full") })
+	if st := te.module("slow"); st.Dropped == 0 {
+		t.Fatalf("nothing dropped: %+v", st)
+	}
+	te.chatLine("!ping")
+	te.waitChat("pong m-!ping")
+}

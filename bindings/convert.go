@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -126,6 +127,30 @@ func (in *interner) toLua(L *lua.LState, v any, depth int) lua.LValue {
 func fromLua(v lua.LValue) (any, error) {
 	b := copyBudget{items: maxValueItems, bytes: maxValueBytes}
 	return fromLuaDepth(v, 0, &b, map[*lua.LTable]bool{}, "value")
+}
+
+// maxCallValues bounds the arguments of a call and the results an exported
+// function returns; together they share one copy budget (maxValueItems
+// values, maxValueBytes of strings), so 64 results of 4 MiB each cannot pile
+// up.
+const maxCallValues = 64
+
+// fromLuaList copies the values of a call's arguments or results (what names
+// them in errors) with one shared budget.
+func fromLuaList(vals []lua.LValue, what string) ([]any, error) {
+	if len(vals) > maxCallValues {
+		return nil, fmt.Errorf("%d %s, at most %d allowed", len(vals), what, maxCallValues)
+	}
+	b := copyBudget{items: maxValueItems, bytes: maxValueBytes}
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		x, err := fromLuaDepth(v, 0, &b, map[*lua.LTable]bool{}, fmt.Sprintf("%s %d", strings.TrimSuffix(what, "s"), i+1))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = x
+	}
+	return out, nil
 }
 
 // copyBudget is what a value being copied out of a VM may still use.

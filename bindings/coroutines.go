@@ -1,6 +1,7 @@
 package bindings
 
 import (
+	"fmt"
 	"weak"
 
 	lua "github.com/yuin/gopher-lua"
@@ -54,8 +55,9 @@ func (in *instance) installCoroutines(L *lua.LState) {
 		if len(in.cos) >= maxCoroutines {
 			in.pruneCoroutines()
 			if len(in.cos) >= maxCoroutines {
-				in.quotaHit("coroutines")
-				L.RaiseError("too many coroutines alive in this module (at most %d): let them finish, or keep fewer", maxCoroutines)
+				msg := fmt.Sprintf("too many coroutines alive in this module (at most %d): let them finish, or keep fewer", maxCoroutines)
+				in.quotaHit("coroutines", msg)
+				L.RaiseError("%s", msg)
 			}
 		}
 		// the new thread checks the VM's budget context directly (see newThread)

@@ -241,7 +241,9 @@ func (in *instance) luaEmit(L *lua.LState) int {
 	}
 	in.acts(L, "emit")
 	if !in.emits.Allow() {
-		L.RaiseError("emit: this module emits more than %v events a second (a loop, or a handler that emits its own event type?)", in.rt.cfg.EmitRate)
+		msg := fmt.Sprintf("emit: this module emits more than %v events a second (a loop, or a handler that emits its own event type?)", in.rt.cfg.EmitRate)
+		in.quotaHit("events emitted per second", msg)
+		L.RaiseError("%s", msg)
 	}
 	var data map[string]any
 	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {

@@ -38,13 +38,13 @@ func (in *instance) installExport(L *lua.LState) {
 		in.acts(L, "call")
 		in.need(L, "call", "call")
 		target := L.CheckString(1)
-		args := make([]any, 0, L.GetTop()-1)
+		largs := make([]lua.LValue, 0, max(L.GetTop()-1, 0))
 		for i := 2; i <= L.GetTop(); i++ {
-			v, err := fromLua(L.Get(i))
-			if err != nil {
-				L.ArgError(i, err.Error())
-			}
-			args = append(args, v)
+			largs = append(largs, L.Get(i))
+		}
+		args, err := fromLuaList(largs, "arguments")
+		if err != nil {
+			L.RaiseError("call %s: %v", target, err)
 		}
 		return in.yieldFor(L, "call", func(ctx context.Context, resume func(func() []lua.LValue)) {
 			go func() {

@@ -39,6 +39,7 @@ type instance struct {
 	signal  chan struct{}
 	closed  bool
 	dropped atomic.Uint64
+	fullAt  atomic.Int64 // unix nanos of the last mailbox-full report
 
 	done    chan struct{} // closed when the loop has exited
 	ctx     context.Context
@@ -65,6 +66,7 @@ type instance struct {
 	inLua        bool                                  // a slice is running (see gate)
 	strikes      []time.Time                           // when slices were cut (see strike)
 	quarantined  bool
+	cpu          cpuMeter  // see spend
 	stopBy       time.Time // set when a stop began: no slice runs past it
 	stopAsked    bool      // beginStop ran: draining, then stopping
 	shutdownWall time.Duration
@@ -158,9 +160,13 @@ func newInstance(rt *Runtime, reg *engine.Registry, src engine.Source) *instance
 func (in *instance) post(m message) bool {
 	in.mu.Lock()
 	if in.closed || (m.ev != nil && len(in.queue) >= in.rt.cfg.MailboxSize) {
+		full := !in.closed
 		in.mu.Unlock()
 		if m.ev != nil {
 			in.dropped.Add(1)
+		}
+		if full {
+			in.mailboxFull()
 		}
 		return false
 	}
@@ -205,6 +211,19 @@ func (in *instance) runCtrl() {
 			}
 		}
 	}
+}
+
+// mailboxFull reports, at most once a second, that events for this module are
+// being dropped (any goroutine). It is not a strike: a module subscribed to
+// what another one floods would be punished for the other's deed.
+func (in *instance) mailboxFull() {
+	now := time.Now().UnixNano()
+	last := in.fullAt.Load()
+	if now-last < int64(time.Second) || !in.fullAt.CompareAndSwap(last, now) {
+		return
+	}
+	err := fmt.Errorf("mailbox full: %d events are waiting, later ones are dropped (%d so far); its handlers are slower than the events they subscribe to", in.rt.cfg.MailboxSize, in.dropped.Load())
+	in.recordError(&invocation{what: "mailbox"}, &ScriptError{Module: in.name, What: "mailbox", Msg: err.Error()})
 }
 
 // Deliver implements engine.Target.
@@ -352,7 +371,9 @@ func (in *instance) spawn(fn *lua.LFunction, args []lua.LValue, inv *invocation)
 	in.stMu.Lock()
 	if in.running >= in.rt.cfg.MaxRunning {
 		in.stMu.Unlock()
-		in.fail(inv, fmt.Errorf("too many handlers in progress (%d): is something sleeping in every handler?", in.rt.cfg.MaxRunning))
+		err := fmt.Errorf("too many handlers in progress (%d): is something sleeping in every handler, or calling itself without end?", in.rt.cfg.MaxRunning)
+		in.quotaHit("invocations in progress", err.Error())
+		in.fail(inv, err)
 		return
 	}
 	in.running++
@@ -479,9 +500,12 @@ func (in *instance) gate(inv *invocation, run func() error) (err error) {
 	t0 := time.Now()
 	defer func() {
 		p := recover()
+		now := time.Now()
+		used := now.Sub(t0)
 		if inv != nil {
-			inv.used += time.Since(t0)
+			inv.used += used
 		}
+		in.spend(now, used)
 		in.inLua = false
 		fired, reason := in.bctx.disarm()
 		switch {
@@ -957,14 +981,12 @@ func (in *instance) Call(ctx context.Context, fn string, args []any) ([]any, err
 				ch <- result{err: err}
 				return
 			}
-			out := make([]any, len(rets))
-			for i, r := range rets {
-				v, err := fromLua(r)
-				if err != nil {
-					ch <- result{err: fmt.Errorf("%s.%s result %d: %w", in.name, fn, i+1, err)}
-					return
-				}
-				out[i] = v
+			out, err := fromLuaList(rets, "results")
+			if err != nil {
+				err = fmt.Errorf("%s.%s returned too much: %w", in.name, fn, err)
+				in.quotaHit("results returned by call", err.Error())
+				ch <- result{err: err}
+				return
 			}
 			ch <- result{vals: out}
 		}}

@@ -26,10 +26,10 @@ func (in *instance) cut(reason error) {
 	in.strike(reason.Error())
 }
 
-// quotaHit records that the module ran into the cap on what (a quota error is
-// raised to the script as well).
-func (in *instance) quotaHit(what string) {
-	in.strike("it kept hitting the cap on " + what)
+// quotaHit records that the module ran into the cap on what; msg is the
+// error the script gets (it is raised to the script as well).
+func (in *instance) quotaHit(what, msg string) {
+	in.strike("the cap on " + what + ": " + msg)
 }
 
 // strike counts one offence; the maxStrikes-th within strikeWindow
@@ -80,4 +80,37 @@ func (o *offences) forget(module string) {
 	o.mu.Lock()
 	delete(o.m, module)
 	o.mu.Unlock()
+}
+
+// A module may use on average cpuShare of one core, with cpuCredit of
+// credit for bursts. Chains of invocations the module starts itself (timers
+// re-arming themselves, events it emits to its own handlers, calls to its
+// own exports) each stay within the per-invocation budget, yet together can
+// keep a core busy forever: they all draw on this one meter.
+const (
+	cpuShare  = 0.5
+	cpuCredit = 5 * time.Second
+)
+
+// cpuMeter is the module's CPU credit (owner goroutine).
+type cpuMeter struct {
+	credit time.Duration
+	at     time.Time
+}
+
+// spend draws used from the module's CPU credit; a slice that ends in debt
+// is a strike.
+func (in *instance) spend(now time.Time, used time.Duration) {
+	m := &in.cpu
+	if m.at.IsZero() {
+		m.credit = cpuCredit
+	} else {
+		m.credit = min(cpuCredit, m.credit+time.Duration(float64(now.Sub(m.at))*cpuShare))
+	}
+	m.at = now
+	m.credit -= used
+	if m.credit < 0 {
+		m.credit = 0
+		in.strike(fmt.Sprintf("it used more than %.0f%% of a CPU core for longer than %v", cpuShare*100, cpuCredit))
+	}
 }

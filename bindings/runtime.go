@@ -29,7 +29,7 @@ type Config struct {
 	HeapLimit uint64 // default 1 GiB; 0 keeps the default, use ^uint64(0) for none
 	// MailboxSize bounds the events queued for one module; past it events for
 	// that module are dropped and counted (never blocking other modules).
-	MailboxSize int // default 65536
+	MailboxSize int // default 10000
 	// EmitRate bounds the events one module may emit per second (with bursts
 	// of EmitBurst); past it emit raises an error. It stops a loop of emits,
 	// or a handler that re-emits its own event type, from flooding the bus.
@@ -146,7 +146,7 @@ func NewRuntime(cfg Config) *Runtime {
 		cfg.HeapLimit = 1 << 30
 	}
 	if cfg.MailboxSize <= 0 {
-		cfg.MailboxSize = 65536
+		cfg.MailboxSize = 10000
 	}
 	if cfg.EmitRate <= 0 {
 		cfg.EmitRate = 5000

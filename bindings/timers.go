@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -9,17 +10,18 @@ import (
 
 var timerDocs = []Doc{
 	{Name: "sleep", Syntax: "sleep(seconds)", Context: "handler", Yields: true,
-		Summary: "Waits; other handlers (of this module too) run meanwhile. At most one hour."},
+		Summary: "Waits; other handlers (of this module too) run meanwhile. At least 0.01, at most one hour."},
 	{Name: "after", Syntax: "after(seconds, fn) -> timer", Context: "load, handler",
-		Summary: "Calls fn once after seconds. timer:cancel() stops it. Timers end with the module (unload, reload)."},
+		Summary: "Calls fn once after seconds (at least 0.05). timer:cancel() stops it. Timers end with the module (unload, reload). At most 256 timers per module."},
 	{Name: "every", Syntax: "every(seconds, fn) -> timer", Context: "load, handler",
 		Summary: "Calls fn every seconds (at least 0.05). timer:cancel() stops it."},
 }
 
 const (
 	maxSleep    = time.Hour
-	minInterval = 50 * time.Millisecond
-	maxTimers   = 1000
+	minSleep    = 10 * time.Millisecond // sleep(0) in a loop must not spin the owner goroutine
+	minInterval = 50 * time.Millisecond // every's least interval, and after's least delay
+	maxTimers   = 256                   // timers alive per module
 )
 
 // timer is an after/every registration. Its callbacks run as invocations on the
@@ -66,7 +68,7 @@ func (t *timer) stop() {
 
 func (in *instance) installTimers(L *lua.LState) {
 	L.SetGlobal("sleep", L.NewFunction(func(L *lua.LState) int {
-		d := checkSeconds(L, 1, 0, maxSleep)
+		d := max(checkSeconds(L, 1, 0, maxSleep), minSleep)
 		return in.yieldFor(L, "sleep", func(ctx context.Context, resume func(func() []lua.LValue)) {
 			t := time.AfterFunc(d, func() { resume(nil) })
 			context.AfterFunc(ctx, func() { t.Stop() })
@@ -88,12 +90,15 @@ func (in *instance) installTimers(L *lua.LState) {
 				lo = minInterval
 			}
 			d := checkSeconds(L, 1, lo, 365*24*time.Hour)
+			d = max(d, minInterval) // after(0) re-arming itself must not fire without a pause
 			fn := L.CheckFunction(2)
-			if in.stopping {
+			if in.stopping || in.stopAsked {
 				L.RaiseError("module is stopping")
 			}
 			if len(in.timers) >= maxTimers {
-				L.RaiseError("too many timers (%d)", maxTimers)
+				msg := fmt.Sprintf("too many timers (at most %d alive per module): cancel the ones you no longer need", maxTimers)
+				in.quotaHit("timers", msg)
+				L.RaiseError("%s", msg)
 			}
 			t := &timer{in: in, fn: fn, delay: d, repeat: repeat, where: callerWhere(L)}
 			in.timers[t] = struct{}{}
