@@ -153,6 +153,9 @@ func New(cfg Config) (_ *Engine, err error) {
 		Twitch: cfg.TwitchAPI, OBS: cfg.OBSAPI,
 		BotNames: append([]string{}, knownBots...), Stdlib: stdlib.Source,
 	}
+	if e.Overlays != nil {
+		rc.Overlay = e.Overlays
+	}
 	if err := e.buildConnections(&rc); err != nil {
 		return nil, err
 	}

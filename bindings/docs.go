@@ -15,5 +15,5 @@ type Doc struct {
 
 // Docs lists every binding's documentation, grouped as the files define them.
 func Docs() []Doc {
-	return slices.Concat(moduleDocs, eventDocs, langDocs, timerDocs, storeDocs, logDocs, exportDocs, twitchDocs, obsDocs)
+	return slices.Concat(moduleDocs, eventDocs, langDocs, timerDocs, storeDocs, logDocs, exportDocs, twitchDocs, obsDocs, overlayDocs)
 }

@@ -267,9 +267,10 @@ func (in *instance) luaEmit(L *lua.LState) int {
 }
 
 var ownerWords = map[string]string{
-	engine.SourceTwitch: "Twitch (or the streamer's test events from the panel and the API)",
-	engine.SourceOBS:    "OBS (or the streamer's test events from the panel and the API)",
-	engine.SourceEngine: "the engine",
+	engine.SourceTwitch:  "Twitch (or the streamer's test events from the panel and the API)",
+	engine.SourceOBS:     "OBS (or the streamer's test events from the panel and the API)",
+	engine.SourceOverlay: "the overlay server (when a browser source shows an alert)",
+	engine.SourceEngine:  "the engine",
 }
 
 // command(name, [opts,] fn)

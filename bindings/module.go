@@ -10,14 +10,14 @@ import (
 
 var moduleDocs = []Doc{
 	{Name: "module", Syntax: "module { name, description, version, author, dependencies, permissions, config }", Context: "load",
-		Summary: "Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists capabilities: twitch.chat, twitch.clips, twitch.moderate, obs.control, store, http, call."},
+		Summary: "Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists capabilities: twitch.chat, twitch.clips, twitch.moderate, obs.control, overlay, store, http, call."},
 	{Name: "config", Syntax: "config.KEY", Context: "load, handler", Summary: "The module's config: the defaults from module{config=...} with the panel's overrides applied."},
 	{Name: "init", Syntax: "function init() end", Context: "defined by the script", Summary: "Runs after the top level, before the module goes live; an error here keeps the previous version running."},
 	{Name: "shutdown", Syntax: "function shutdown() end", Context: "defined by the script", Summary: "Runs before the module is unloaded or replaced by a reload (at most 2 s)."},
 }
 
 // Permissions a module can declare.
-var knownPermissions = []string{"twitch.chat", "twitch.moderate", "twitch.clips", "obs.control", "store", "http", "call"}
+var knownPermissions = []string{"twitch.chat", "twitch.moderate", "twitch.clips", "obs.control", "overlay", "store", "http", "call"}
 
 func (in *instance) install() {
 	L := in.L
@@ -34,6 +34,7 @@ func (in *instance) install() {
 	in.installCommands(L)
 	in.installTwitch(L)
 	in.installOBS(L)
+	in.installOverlay(L)
 }
 
 func (in *instance) luaModule(L *lua.LState) int {

@@ -42,7 +42,9 @@ type Config struct {
 
 	Twitch Twitch // nil: offline (messages go to Chat)
 	OBS    OBS    // nil: offline (obs.* calls fail with a clear error)
-	Chat   *engine.ChatSink
+	// Overlay is the overlay server; nil: overlay.* calls return an error.
+	Overlay Overlay
+	Chat    *engine.ChatSink
 
 	// BotNames are logins filter.not_bot() treats as bots. Lower case.
 	BotNames []string

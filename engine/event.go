@@ -28,23 +28,24 @@ type Event struct {
 // code (the Twitch and OBS clients, the registry, the web API, the Lua emit
 // binding), never read from the event's own data.
 const (
-	SourceEngine = "engine" // the engine itself: engine.* events
-	SourceTwitch = "twitch" // the Twitch client (EventSub)
-	SourceOBS    = "obs"    // the OBS client
-	SourceAPI    = "api"    // POST /api/events with the API token (the streamer's tools: a Stream Deck, curl)
-	SourcePanel  = "panel"  // the web panel: test events and the chat console
-	SourceTest   = "test"   // script tests and test harnesses
+	SourceEngine  = "engine"  // the engine itself: engine.* events
+	SourceTwitch  = "twitch"  // the Twitch client (EventSub)
+	SourceOBS     = "obs"     // the OBS client
+	SourceAPI     = "api"     // POST /api/events with the API token (the streamer's tools: a Stream Deck, curl)
+	SourcePanel   = "panel"   // the web panel: test events and the chat console
+	SourceTest    = "test"    // script tests and test harnesses
+	SourceOverlay = "overlay" // the overlay server: overlay.alert.shown and .done
 	// SourceModulePrefix + NAME is the source of an event module NAME emitted.
 	SourceModulePrefix = "module:"
 )
 
-// TypeOwner returns the source that owns event type t ("twitch", "obs" or
-// "engine" for twitch.*, obs.* and engine.*), or "" for a type any module may
+// TypeOwner returns the source that owns event type t ("twitch", "obs",
+// "overlay" or "engine" for twitch.*, obs.*, overlay.* and engine.*), or "" for a type any module may
 // emit. A module's emit of an owned type is refused: no module speaks for a
 // platform or for the engine. (The API and the panel may fire twitch.* and
 // obs.* test events; they are marked with their own source.)
 func TypeOwner(t string) string {
-	for _, owner := range []string{SourceTwitch, SourceOBS, SourceEngine} {
+	for _, owner := range []string{SourceTwitch, SourceOBS, SourceOverlay, SourceEngine} {
 		if len(t) > len(owner) && t[len(owner)] == '.' && t[:len(owner)] == owner {
 			return owner
 		}

@@ -201,7 +201,7 @@ func (m *Manager) emit(typ string, a *Alert, extra map[string]any) {
 	for k, v := range extra {
 		data[k] = v
 	}
-	if err := m.cfg.Bus.Emit(&engine.Event{Type: typ, Data: data, Source: "overlay"}); err != nil {
+	if err := m.cfg.Bus.Emit(&engine.Event{Type: typ, Data: data, Source: engine.SourceOverlay}); err != nil {
 		m.log.Warn("overlay event refused", "type", typ, "err", err)
 	}
 }

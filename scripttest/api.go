@@ -28,6 +28,7 @@ func (a *testAPI) table(L *lua.LState) *lua.LTable {
 	fns := map[string]func(L *lua.LState, base int) int{
 		"chat": a.chat, "emit": a.emit, "advance": a.advance, "wait": a.wait,
 		"sent": a.sent, "messages": a.messages, "clear": a.clear, "obs": a.obsCalls,
+		"alerts": a.alerts, "overlay_data": a.overlayData,
 		"stream": a.stream, "clip_error": a.clipError,
 		"store": a.store, "set_store": a.setStore, "config": a.config,
 		"reload": a.reload, "restart": a.restart, "load": a.load, "errors": a.errors,
@@ -181,6 +182,38 @@ func (a *testAPI) obsCalls(L *lua.LState, _ int) int {
 	out := L.NewTable()
 	for _, c := range a.env.obs.list() {
 		out.Append(lua.LString(c))
+	}
+	L.Push(out)
+	return 1
+}
+
+// t.alerts() -> {{id, overlay, kind, title, text, image, sound, accent, duration, module}, ...}:
+// every overlay.alert of the test, in order.
+func (a *testAPI) alerts(L *lua.LState, _ int) int {
+	out := L.NewTable()
+	list, _ := a.env.overlay.list()
+	for _, al := range list {
+		e := L.NewTable()
+		for k, v := range map[string]string{"id": al.ID, "overlay": al.Overlay, "kind": al.Kind, "title": al.Title, "text": al.Text,
+			"image": al.Image, "sound": al.Sound, "accent": al.Accent, "module": al.Module} {
+			e.RawSetString(k, lua.LString(v))
+		}
+		e.RawSetString("duration", lua.LNumber(al.Duration))
+		out.Append(e)
+	}
+	L.Push(out)
+	return 1
+}
+
+// t.overlay_data() -> {{overlay = name, data = ...}, ...}: every overlay.send of the test.
+func (a *testAPI) overlayData(L *lua.LState, _ int) int {
+	out := L.NewTable()
+	_, sent := a.env.overlay.list()
+	for _, s := range sent {
+		e := L.NewTable()
+		e.RawSetString("overlay", lua.LString(s.Overlay))
+		e.RawSetString("data", bindings.ToLua(L, s.Data))
+		out.Append(e)
 	}
 	L.Push(out)
 	return 1

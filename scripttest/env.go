@@ -30,6 +30,7 @@ type env struct {
 	clock   *clock
 	twitch  *fakeTwitch
 	obs     *fakeOBS
+	overlay *fakeOverlay
 	log     *slog.Logger
 	mark    int // index into twitch.sent of the current step
 }
@@ -74,6 +75,7 @@ func newEnv(root string, log *slog.Logger) (*env, error) {
 	}
 	e := &env{root: root, dbDir: dbDir, store: st, clock: &clock{now: Start},
 		twitch: newFakeTwitch(), obs: &fakeOBS{scene: "Main"}, log: log}
+	e.overlay = &fakeOverlay{bus: func() *engine.Bus { return e.bus }}
 	if err := e.start(); err != nil {
 		st.Close()
 		os.RemoveAll(dbDir)
@@ -91,6 +93,7 @@ func (e *env) start() error {
 		Runtime: func(c *bindings.Config) {
 			c.Now = e.clock.Now
 			c.BotNames = []string{"starstreamer"}
+			c.Overlay = e.overlay
 		},
 		Loader: func(rt engine.Loader) engine.Loader {
 			e.loader = &loader{rt: rt, insts: map[string]engine.Instance{}}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/starstreamer/starstreamer/bindings"
+	"github.com/starstreamer/starstreamer/engine"
+	"github.com/starstreamer/starstreamer/overlay"
 )
 
 // Start is the fake clock's time at the beginning of every test.
@@ -164,4 +166,57 @@ func (o *fakeOBS) list() []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return append([]string(nil), o.calls...)
+}
+
+// fakeOverlay implements bindings.Overlay: it checks an alert's fields as the
+// engine does (overlay.ParseAlert; media files need not exist) and records it,
+// then announces it shown and done at once (events overlay.alert.shown and
+// overlay.alert.done), so a script that chains on them can be tested.
+type fakeOverlay struct {
+	mu     sync.Mutex
+	alerts []overlay.Alert
+	sent   []overlaySend
+	bus    func() *engine.Bus
+}
+
+type overlaySend struct {
+	Overlay string
+	Data    any
+}
+
+func (o *fakeOverlay) Alert(ctx context.Context, module string, fields map[string]any) (string, error) {
+	a, err := overlay.ParseAlert(fields)
+	if err != nil {
+		return "", err
+	}
+	o.mu.Lock()
+	a.ID, a.Module = fmt.Sprintf("alert-%d", len(o.alerts)+1), module
+	o.alerts = append(o.alerts, a)
+	o.mu.Unlock()
+	if bus := o.bus(); bus != nil {
+		for _, typ := range []string{overlay.EventShown, overlay.EventDone} {
+			data := map[string]any{"id": a.ID, "overlay": a.Overlay, "kind": a.Kind, "title": a.Title, "text": a.Text, "module": module, "duration": a.Duration}
+			if typ == overlay.EventDone {
+				data["skipped"], data["shown"] = false, true
+			}
+			bus.Emit(&engine.Event{Type: typ, Source: engine.SourceOverlay, Data: data})
+		}
+	}
+	return a.ID, nil
+}
+
+func (o *fakeOverlay) Send(ctx context.Context, module, name string, data any) error {
+	if !overlay.ValidName(name) {
+		return fmt.Errorf("no overlay %q", name)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.sent = append(o.sent, overlaySend{Overlay: name, Data: data})
+	return nil
+}
+
+func (o *fakeOverlay) list() ([]overlay.Alert, []overlaySend) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]overlay.Alert(nil), o.alerts...), append([]overlaySend(nil), o.sent...)
 }

@@ -415,7 +415,7 @@ func TestReadEndpoints(t *testing.T) {
 		t.Errorf("status = %+v", st)
 	}
 	perms := decode[[]Permission](t, e.do(req{method: "GET", path: "/api/permissions", auth: "none"}))
-	if len(perms) != 7 {
+	if len(perms) != 8 {
 		t.Errorf("permissions = %+v", perms)
 	}
 	tpls := decode[[]Template](t, e.do(req{method: "GET", path: "/api/templates", auth: "none"}))

@@ -9,6 +9,7 @@ var permissionWords = map[string]struct{ words, risk string }{
 	"twitch.moderate": {"Moderate your chat: time out and ban users, delete messages", "high"},
 	"twitch.clips":    {"Create clips of your stream", "low"},
 	"obs.control":     {"Control OBS: switch scenes, show and hide sources, start and stop streaming and recording, send any OBS request", "high"},
+	"overlay":         {"Put alerts and any text or pictures it chooses on your stream overlays (what viewers see), with sounds from your media folder", "medium"},
 	"store":           {"Keep its own data (points, counters, settings) in the engine's database", "low"},
 	"http":            {"Make web requests to other sites on the internet", "high"},
 	"call":            {"Call functions that other modules export", "medium"},

@@ -141,6 +141,9 @@ func writeStub(b *bytes.Buffer, d bindings.Doc, extra string) {
 		if p.name == "opts" && d.Name == "trigger.command" || p.name == "opts" && d.Name == "command" {
 			typ = "{aliases?: string[], permission?: string, cooldown?: number, user_cooldown?: number, cooldown_reply?: string, usage?: string, min_args?: integer, description?: string}"
 		}
+		if p.name == "alert" && d.Name == "overlay.alert" {
+			typ = "{overlay?: string, kind?: string, title?: string, text?: string, image?: string, sound?: string, accent?: string, duration?: number}"
+		}
 		if p.name == "..." {
 			fmt.Fprintf(b, "---@param ... %s\n", "any")
 		} else {

@@ -38,8 +38,9 @@ store = {}
 log = {}
 twitch = {}
 obs = {}
+overlay = {}
 
----Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists capabilities: twitch.chat, twitch.clips, twitch.moderate, obs.control, store, http, call.
+---Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists capabilities: twitch.chat, twitch.clips, twitch.moderate, obs.control, overlay, store, http, call.
 ---
 ---Context: load
 ---@param info {name?: string, description?: string, version?: string, author?: string, dependencies?: string[], permissions?: string[], config?: table}
@@ -455,4 +456,21 @@ function obs.stop_record() end
 ---@return any result
 ---@return string? err
 function obs.call(request_type, fields) end
+
+---overlay.alert{ overlay, kind, title, text, image, sound, accent, duration } queues an on-screen alert on an overlay (default "alerts"): shown one at a time, in order, for duration seconds (0.5-60, default 6) in the OBS browser sources of that overlay. kind (follow, sub, raid, ...) picks the look; title is the small line, text the big one; image and sound are files of the media folder; accent a colour such as "#9146ff". While no browser source is open, alerts wait (up to 50). Returns the alert's id; overlay.alert.shown and overlay.alert.done events with that id follow.
+---
+---Context: handler · permission: overlay
+---@param alert {overlay?: string, kind?: string, title?: string, text?: string, image?: string, sound?: string, accent?: string, duration?: number}
+---@return any result
+---@return string? err
+function overlay.alert(alert) end
+
+---Sends data (a table, at most 64 KiB as JSON) to every open page of overlay name, for counters, goals and custom widgets: the page's overlay.on("data", fn) gets it. The last value per data.id is also given to pages that open later.
+---
+---Context: handler · permission: overlay
+---@param name string
+---@param data table
+---@return any result
+---@return string? err
+function overlay.send(name, data) end
 
