@@ -25,6 +25,8 @@ type testEnv struct {
 	bus    *engine.Bus
 	srv    *httptest.Server
 	events chan *engine.Event
+
+	lastShown *engine.Event // the last overlay.alert.shown event() returned
 }
 
 // pngBytes is a 1x1 PNG.
@@ -194,6 +196,9 @@ func (e *testEnv) event(typ string) *engine.Event {
 		select {
 		case ev := <-e.events:
 			if ev.Type == typ {
+				if typ == EventShown {
+					e.lastShown = ev
+				}
 				return ev
 			}
 		case <-deadline:

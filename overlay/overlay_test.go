@@ -208,12 +208,17 @@ func TestAlertsShowOneAtATimeInOrder(t *testing.T) {
 		if ev := e.event(EventShown); ev.Data["id"] != ids[i] || ev.Data["text"] != who || ev.Data["module"] != "test" {
 			t.Fatalf("shown event %v", ev.Data)
 		}
+		if err := EventSpecs[0].Check(e.lastShown.Data); err != nil {
+			t.Errorf("shown event against its spec: %v", err)
+		}
 		end := p.next("end")
 		if end["id"] != ids[i] {
 			t.Fatalf("end %v", end)
 		}
 		if ev := e.event(EventDone); ev.Data["id"] != ids[i] || ev.Data["skipped"] != false {
 			t.Fatalf("done event %v", ev.Data)
+		} else if err := EventSpecs[1].Check(ev.Data); err != nil {
+			t.Errorf("done event against its spec: %v", err)
 		}
 	}
 	if el := time.Since(start); el < 1500*time.Millisecond {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/starstreamer/starstreamer/engine"
+	"github.com/starstreamer/starstreamer/overlay"
 	"github.com/starstreamer/starstreamer/platform/obs"
 	"github.com/starstreamer/starstreamer/platform/twitch"
 )
@@ -15,15 +16,15 @@ import (
 // EventSpecs is every event type the engine and its platform clients emit,
 // from the packages that build them.
 func EventSpecs() []engine.EventSpec {
-	return slices.Concat(twitch.EventSpecs, obs.EventSpecs, engine.EventSpecs)
+	return slices.Concat(twitch.EventSpecs, obs.EventSpecs, overlay.EventSpecs, engine.EventSpecs)
 }
 
-var sourceTitles = map[string]string{"twitch": "Twitch", "obs": "OBS", "engine": "Engine"}
+var sourceTitles = map[string]string{"twitch": "Twitch", "obs": "OBS", "overlay": "Overlays", "engine": "Engine"}
 
 // EventsMarkdown renders docs/events.md.
 func EventsMarkdown(specs []engine.EventSpec) []byte {
 	var b bytes.Buffer
-	b.WriteString(strings.Replace(header, "from the bindings' annotations and stdlib/lua", "from the event specs of platform/twitch, platform/obs and engine", 1))
+	b.WriteString(strings.Replace(header, "from the bindings' annotations and stdlib/lua", "from the event specs of platform/twitch, platform/obs, overlay and engine", 1))
 	b.WriteString(`# Events
 
 Every event a script can handle, with each field of its ` + "`event.data`" + ` and an example.
@@ -45,19 +46,19 @@ Every event is a table with these fields:
 | ` + "`type`" + ` | string | e.g. ` + "`twitch.chat.message`" + ` |
 | ` + "`data`" + ` | table | the fields listed below for each type |
 | ` + "`timestamp`" + ` | number | seconds since the epoch |
-| ` + "`source`" + ` | string | who put it on the bus: ` + "`twitch`, `obs`, `engine`, `api` (POST /api/events), `panel`, `test`, or `module:NAME`" + ` |
+| ` + "`source`" + ` | string | who put it on the bus: ` + "`twitch`, `obs`, `overlay`, `engine`, `api` (POST /api/events), `panel`, `test`, or `module:NAME`" + ` |
 
 An optional field is ` + "`nil`" + ` when absent. Integers are Lua numbers. Twitch and OBS events can
 also come from the panel and the API (the streamer's test events): their ` + "`source`" + ` then
 says so, and fields the platform would add may be missing.
 
 **Your own events.** ` + "`emit(\"my.thing\", data)`" + ` and ` + "`POST /api/events`" + ` fire events of any
-type outside ` + "`twitch.*`, `obs.*` and `engine.*`" + ` (a module cannot speak for a platform or the
+type outside ` + "`twitch.*`, `obs.*`, `overlay.*` and `engine.*`" + ` (a module cannot speak for a platform or the
 engine), with whatever data you give them — e.g. ` + "`deck.button`" + ` from a Stream Deck.
 
 `)
 	b.WriteString("## Contents\n\n")
-	for _, src := range []string{"twitch", "obs", "engine"} {
+	for _, src := range []string{"twitch", "obs", "overlay", "engine"} {
 		fmt.Fprintf(&b, "- %s:", sourceTitles[src])
 		for _, s := range specs {
 			if s.Source == src {
@@ -67,7 +68,7 @@ engine), with whatever data you give them — e.g. ` + "`deck.button`" + ` from 
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
-	for _, src := range []string{"twitch", "obs", "engine"} {
+	for _, src := range []string{"twitch", "obs", "overlay", "engine"} {
 		fmt.Fprintf(&b, "## %s\n\n", sourceTitles[src])
 		for _, s := range specs {
 			if s.Source != src {

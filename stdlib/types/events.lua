@@ -249,6 +249,34 @@
 ---@class ObsSourceVisibilityEvent: Event
 ---@field data ObsSourceVisibilityData
 
+---An alert is on screen: a browser source of its overlay painted it (or did not answer within 3 s). Alerts of one overlay are shown one at a time, in order.
+---@class OverlayAlertShownData
+---@field id string # the alert's id, as overlay.alert returned it
+---@field overlay string # the overlay that shows it
+---@field kind string # its kind (follow, sub, raid, ...; "alert" when none was given)
+---@field title string # its small line
+---@field text string # its big line
+---@field module string # the module that queued it ("panel" for a test alert)
+---@field duration number # seconds on screen
+
+---@class OverlayAlertShownEvent: Event
+---@field data OverlayAlertShownData
+
+---An alert's time on screen is over, or it was skipped from the panel; the next one follows.
+---@class OverlayAlertDoneData
+---@field id string # the alert's id, as overlay.alert returned it
+---@field overlay string # the overlay that shows it
+---@field kind string # its kind (follow, sub, raid, ...; "alert" when none was given)
+---@field title string # its small line
+---@field text string # its big line
+---@field module string # the module that queued it ("panel" for a test alert)
+---@field duration number # seconds on screen
+---@field skipped boolean # ended early from the panel
+---@field shown boolean # false when it was skipped before any page showed it
+
+---@class OverlayAlertDoneEvent: Event
+---@field data OverlayAlertDoneData
+
 ---A module was loaded and went live (at start, or when it was enabled or loaded by hand).
 ---@class EngineModuleLoadedData
 ---@field module string # the module's name

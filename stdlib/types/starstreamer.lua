@@ -119,6 +119,10 @@ shutdown = nil
 ---@overload fun(types: "obs.recording_stopped", opts: table, fn: fun(event: ObsRecordingStoppedEvent)): Handle
 ---@overload fun(types: "obs.source_visibility", fn: fun(event: ObsSourceVisibilityEvent)): Handle
 ---@overload fun(types: "obs.source_visibility", opts: table, fn: fun(event: ObsSourceVisibilityEvent)): Handle
+---@overload fun(types: "overlay.alert.shown", fn: fun(event: OverlayAlertShownEvent)): Handle
+---@overload fun(types: "overlay.alert.shown", opts: table, fn: fun(event: OverlayAlertShownEvent)): Handle
+---@overload fun(types: "overlay.alert.done", fn: fun(event: OverlayAlertDoneEvent)): Handle
+---@overload fun(types: "overlay.alert.done", opts: table, fn: fun(event: OverlayAlertDoneEvent)): Handle
 ---@overload fun(types: "engine.module.loaded", fn: fun(event: EngineModuleLoadedEvent)): Handle
 ---@overload fun(types: "engine.module.loaded", opts: table, fn: fun(event: EngineModuleLoadedEvent)): Handle
 ---@overload fun(types: "engine.module.reloaded", fn: fun(event: EngineModuleReloadedEvent)): Handle
