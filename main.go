@@ -246,16 +246,24 @@ func printToken(o *options, stdout io.Writer) error {
 	return nil
 }
 
+// twitchLogin is `starstreamer twitch login`: the client id comes from
+// --twitch-client-id, else from the panel's Connections page.
 func twitchLogin(ctx context.Context, o *options, stdout io.Writer, log *slog.Logger) error {
-	if o.twitchClientID == "" {
-		return errors.New("twitch login needs --twitch-client-id (or STARSTREAMER_TWITCH_CLIENT_ID): create an application at dev.twitch.tv with the 'Public' client type and device code flow")
-	}
 	store, err := engine.OpenStore(o.data)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	return twitch.DeviceLogin(ctx, twitchConfig(o, log), connections.TokenStore{Store: store}, stdout)
+	cfg := twitchConfig(o, log)
+	if cfg.ClientID == "" {
+		if cfg.ClientID, _, err = connections.StoredTwitch(store); err != nil {
+			return err
+		}
+	}
+	if cfg.ClientID == "" {
+		return errors.New("twitch login needs the application's client id: save it on the panel's Connections page, or pass --twitch-client-id (or STARSTREAMER_TWITCH_CLIENT_ID); create the application at dev.twitch.tv with the 'Public' client type")
+	}
+	return twitch.DeviceLogin(ctx, cfg, connections.TokenStore{Store: store}, stdout)
 }
 
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {

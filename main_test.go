@@ -5,9 +5,15 @@ import (
 	"context"
 	"flag"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/starstreamer/starstreamer/connections"
+	"github.com/starstreamer/starstreamer/engine"
+	"github.com/starstreamer/starstreamer/platform/twitch"
+	"github.com/starstreamer/starstreamer/platform/twitch/twitchtest"
 )
 
 func TestFlagsComeFromEnvironmentThenCommandLine(t *testing.T) {
@@ -48,4 +54,40 @@ func TestHelpListsEveryFlag(t *testing.T) {
 			t.Errorf("--help does not list --%s", f.Name)
 		}
 	})
+}
+
+// TestTwitchLoginUsesTheClientIDSavedOnThePanel: `starstreamer twitch login`
+// without --twitch-client-id takes the one the Connections page saved.
+func TestTwitchLoginUsesTheClientIDSavedOnThePanel(t *testing.T) {
+	tw := twitchtest.New(twitchtest.Options{DeviceInterval: 1})
+	t.Cleanup(tw.Close)
+	tw.SetDeviceFlow(twitchtest.DeviceFlow{Token: twitchtest.Token{Access: "cli-access", Refresh: "cli-refresh", UserID: "1", Login: "me", Scopes: twitch.Scopes}})
+	data := filepath.Join(t.TempDir(), "ss.db")
+	store, err := engine.OpenStore(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := connections.New(connections.Config{Store: store})
+	if err == nil {
+		err = m.SetTwitch(context.Background(), "panelclient", "me")
+	}
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"twitch", "login", "--data", data, "--twitch-auth-url", tw.AuthURL()}, &out, &errOut); code != 0 {
+		t.Fatalf("twitch login: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if dev := tw.CallsTo("POST", "/oauth2/device"); len(dev) != 1 || !strings.Contains(dev[0].Body, "client_id=panelclient") {
+		t.Fatalf("device requests: %+v", dev)
+	}
+	store, err = engine.OpenStore(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if tok, ok, _ := (connections.TokenStore{Store: store}).LoadTokens(); !ok || tok.Login != "me" {
+		t.Fatalf("stored login = %v, %v", tok, ok)
+	}
 }

@@ -31,7 +31,7 @@ type OBS interface {
 }
 
 // ErrOBSOffline is what obs.* calls return when OBS is not configured.
-var ErrOBSOffline = errors.New("OBS is not configured (set --obs-addr)")
+var ErrOBSOffline = errors.New("OBS is not configured (connect it on the panel's Connections page, or set --obs-addr)")
 
 func (in *instance) installOBS(L *lua.LState) {
 	t := L.NewTable()

@@ -48,7 +48,7 @@ type TwitchStream struct {
 type TwitchUser struct{ ID, Login, DisplayName string }
 
 // ErrTwitchOffline is returned by the offline Twitch for what needs Twitch.
-var ErrTwitchOffline = errors.New("twitch is not connected (configure --twitch-client-id and --twitch-channel, then run 'starstreamer twitch login')")
+var ErrTwitchOffline = errors.New("twitch is not connected (connect it on the panel's Connections page, or with --twitch-client-id, --twitch-channel and 'starstreamer twitch login')")
 
 // OfflineTwitch answers when Twitch is not configured: chat goes to the chat
 // sink (the panel's console), the stream is offline, the rest fails clearly.

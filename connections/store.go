@@ -2,6 +2,7 @@ package connections
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/starstreamer/starstreamer/engine"
 	"github.com/starstreamer/starstreamer/platform/twitch"
@@ -60,4 +61,14 @@ func loadSettings(s *engine.Store) (settings, error) {
 		return st, nil
 	}
 	return st, err
+}
+
+// StoredTwitch is the client id and channel the Connections page saved ("":
+// none), for `starstreamer twitch login` run while the engine is stopped.
+func StoredTwitch(s *engine.Store) (clientID, channel string, err error) {
+	st, err := loadSettings(s)
+	if err != nil {
+		return "", "", fmt.Errorf("connections: read settings: %w", err)
+	}
+	return st.Twitch.ClientID, st.Twitch.Channel, nil
 }

@@ -2,10 +2,14 @@ package web
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/starstreamer/starstreamer/connections"
+	"github.com/starstreamer/starstreamer/engine"
 )
 
 // FuzzPostEvent feeds arbitrary bodies to POST /api/events: the answer is 202
@@ -69,6 +73,39 @@ func FuzzChatEvent(f *testing.F) {
 		u := ev.Data["user"].(map[string]any)
 		if !loginRE.MatchString(u["display_name"].(string)) || u["moderator"] != mod || ev.Data["message"] == "" {
 			t.Fatalf("event %+v", ev.Data)
+		}
+	})
+}
+
+// FuzzConnectionsSettings feeds arbitrary bodies to PUT
+// /api/connections/twitch and /obs (on a manager that never dials): the
+// answer is a success or a 4xx with a message, never a 5xx, and never shows
+// a password that was sent.
+func FuzzConnectionsSettings(f *testing.F) {
+	for _, s := range []string{`{"client_id":"abc","channel":"#Me"}`, `{"addr":"127.0.0.1:4455","password":"pw-secret"}`,
+		`{"addr":"[::1]:4455"}`, `{"addr":"h:0"}`, `{"client_id":1}`, `{}`, `[]`, "\x00", `{"addr":"a:b:c"}`, `{"password":null}`} {
+		f.Add(s)
+	}
+	store, err := engine.OpenStore(filepath.Join(f.TempDir(), "fz.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { store.Close() })
+	m, err := connections.New(connections.Config{Store: store}) // not started: nothing connects
+	if err != nil {
+		f.Fatal(err)
+	}
+	e := newEnv(f, nil, func(c *Config) { c.Connections = m })
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, path := range []string{"/api/connections/twitch", "/api/connections/obs"} {
+			w := e.do(req{method: "PUT", path: path, body: body})
+			if w.Code >= 500 || (w.Code >= 400 && !strings.Contains(w.Body.String(), `"error"`)) {
+				t.Fatalf("PUT %s %q: %d %s", path, body, w.Code, w.Body)
+			}
+			var v struct{ Password string }
+			if json.Unmarshal([]byte(body), &v) == nil && len(v.Password) >= 4 && strings.Contains(w.Body.String(), v.Password) {
+				t.Fatalf("PUT %s %q shows the password: %s", path, body, w.Body)
+			}
 		}
 	})
 }
