@@ -46,6 +46,24 @@ func benchEngine(b *testing.B, scripts map[string]string) *testEngine {
 	return te
 }
 
+// runningInstance is module name's instance and its subscriptions.
+func runningInstance(b *testing.B, te *testEngine, name string) (*instance, []*engine.Subscription) {
+	for _, in := range te.rt.wd.instances() {
+		if in.name != name {
+			continue
+		}
+		var subs []*engine.Subscription
+		_ = in.do(context.Background(), func() {
+			for h := range in.handlers {
+				subs = append(subs, h.sub)
+			}
+		})
+		return in, subs
+	}
+	b.Fatalf("module %s has no running instance", name)
+	return nil, nil
+}
+
 func handled(te *testEngine) uint64 {
 	var n uint64
 	for _, s := range te.bus.Stats().Subscriptions {
@@ -86,8 +104,7 @@ func BenchmarkCommandHandlerThroughput(b *testing.B) {
 // table built from Go + coroutine + the handler.
 func BenchmarkCommandHandlerCost(b *testing.B) {
 	te := benchEngine(b, map[string]string{"counter.lua": counterModule})
-	subs := te.bus.Match("twitch.chat.message")
-	in := subs[0].Target.(*instance)
+	in, subs := runningInstance(b, te, "counter")
 	e := chatEvent(0)
 	b.ReportAllocs()
 	var el time.Duration

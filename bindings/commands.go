@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -256,6 +257,7 @@ type cooldowns struct {
 	mu    sync.Mutex
 	m     map[cooldownKey]time.Time
 	store *engine.Store
+	log   *slog.Logger
 }
 
 type cooldownKey struct{ module, command, user string }
@@ -266,7 +268,11 @@ func (c *cooldowns) remaining(module, command, user string, now time.Time) time.
 	until, ok := c.m[k]
 	c.mu.Unlock()
 	if !ok && c.store != nil {
-		until, _ = c.store.CooldownUntil(module, command, user)
+		var err error
+		if until, err = c.store.CooldownUntil(module, command, user); err != nil {
+			// no cooldown is better than a command that never answers again
+			c.log.Warn("cannot read a cooldown from the store; the command is not cooling down", "module", module, "command", command, "err", err)
+		}
 		c.mu.Lock()
 		if len(c.m) > 100_000 {
 			c.m = map[cooldownKey]time.Time{}
@@ -287,6 +293,8 @@ func (c *cooldowns) set(module, command string, until map[string]time.Time) {
 	}
 	c.mu.Unlock()
 	if c.store != nil {
-		_ = c.store.SetCooldowns(module, command, until)
+		if err := c.store.SetCooldowns(module, command, until); err != nil {
+			c.log.Warn("cannot save a cooldown; it holds until the engine restarts", "module", module, "command", command, "err", err)
+		}
 	}
 }

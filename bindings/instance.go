@@ -26,7 +26,7 @@ import (
 // serves other invocations meanwhile.
 type instance struct {
 	rt   *Runtime
-	reg  *engine.Registry
+	reg  engine.Host // what the module may ask of the engine
 	src  engine.Source
 	name string
 
@@ -123,7 +123,7 @@ type invocation struct {
 	onDone   func(rets []lua.LValue, err error)
 }
 
-func newInstance(rt *Runtime, reg *engine.Registry, src engine.Source) *instance {
+func newInstance(rt *Runtime, reg engine.Host, src engine.Source) *instance {
 	name := src.Name
 	in := &instance{
 		rt: rt, reg: reg, src: src, name: name,

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/starstreamer/starstreamer/engine"
 )
 
 var moduleDocs = []Doc{
@@ -101,7 +103,7 @@ func (in *instance) luaModule(L *lua.LState) int {
 		c.ForEach(func(k, v lua.LValue) { in.config.RawSet(k, v) })
 		for k, ov := range in.src.Config {
 			def, ok := in.info.Config[k]
-			if !ok || kindName(def) != kindName(ov) {
+			if !ok || engine.KindOf(def) != engine.KindOf(ov) {
 				in.rt.log.Warn("ignoring a config override that does not match the defaults", "module", in.name, "key", k)
 				continue
 			}
@@ -109,22 +111,6 @@ func (in *instance) luaModule(L *lua.LState) int {
 		}
 	}
 	return 0
-}
-
-func kindName(v any) string {
-	switch v.(type) {
-	case int, int64, float64:
-		return "number"
-	case string:
-		return "string"
-	case bool:
-		return "boolean"
-	case map[string]any, []any:
-		return "table"
-	case nil:
-		return "nil"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // acts raises a Lua error when the top level (in.loading) tries to act outside

@@ -170,16 +170,13 @@ func NewRuntime(cfg Config) *Runtime {
 	tick = min(max(tick, time.Millisecond), 10*time.Millisecond)
 	rt.wd = newWatchdog(tick, cfg.HeapLimit)
 	rt.wd.onHeap = rt.memoryPressure
-	rt.cooldowns.store = cfg.Store
+	rt.cooldowns.store, rt.cooldowns.log = cfg.Store, rt.log
 	rt.cooldowns.m = map[cooldownKey]time.Time{}
 	return rt
 }
 
-// Config returns the runtime's configuration (defaults filled in).
-func (rt *Runtime) Config() Config { return rt.cfg }
-
 // Load implements engine.Loader.
-func (rt *Runtime) Load(ctx context.Context, src engine.Source, reg *engine.Registry) (engine.Instance, error) {
+func (rt *Runtime) Load(ctx context.Context, src engine.Source, reg engine.Host) (engine.Instance, error) {
 	file := src.File
 	if file == "" {
 		file = src.Name + ".lua"

@@ -40,7 +40,7 @@ type Subscription struct {
 	Ref      any    // the target's own handle (for example the Lua function)
 
 	id          uint64
-	globs       []glob
+	globs       []Glob
 	invocations atomic.Uint64
 	errs        atomic.Uint64
 	nanos       atomic.Int64
@@ -214,9 +214,9 @@ func (b *Bus) Replace(removeOwner any, add []*Subscription) error {
 	for _, s := range add {
 		b.nextID++
 		s.id = b.nextID
-		s.globs = make([]glob, len(s.Patterns))
+		s.globs = make([]Glob, len(s.Patterns))
 		for i, p := range s.Patterns {
-			s.globs[i] = compileGlob(p)
+			s.globs[i] = CompileGlob(p)
 		}
 		all = append(all, s)
 	}
@@ -383,7 +383,7 @@ func computeRoute(t *table, typ string) *route {
 	var matched []*Subscription
 	for _, s := range t.patterns {
 		for i := range s.globs {
-			if !s.globs[i].exact && s.globs[i].match(typ) {
+			if !s.globs[i].exact && s.globs[i].Match(typ) {
 				if !slices.Contains(exact, s) {
 					matched = append(matched, s)
 				}
@@ -415,19 +415,6 @@ func computeRoute(t *table, typ string) *route {
 		}
 	}
 	return r
-}
-
-// Match lists the subscriptions that an event of type typ reaches, in priority
-// order (Go handlers after targets' handlers of equal rank are not distinguished).
-func (b *Bus) Match(typ string) []*Subscription {
-	r := b.route(b.tab.Load(), typ)
-	var out []*Subscription
-	for _, g := range r.groups {
-		out = append(out, g.subs...)
-	}
-	out = append(out, r.goSubs...)
-	slices.SortStableFunc(out, bySubOrder)
-	return out
 }
 
 func (b *Bus) runGo(s *Subscription, e *Event) {
@@ -506,15 +493,4 @@ func (b *Bus) Stats() BusStats {
 		st.Subscriptions = append(st.Subscriptions, ss)
 	}
 	return st
-}
-
-// SubscriptionsOf lists the live subscriptions of owner.
-func (b *Bus) SubscriptionsOf(owner any) []*Subscription {
-	var out []*Subscription
-	for _, s := range b.tab.Load().all {
-		if s.Owner == owner {
-			out = append(out, s)
-		}
-	}
-	return out
 }

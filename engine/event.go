@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -65,9 +66,6 @@ func VouchesForUsers(source string) bool {
 	}
 	return false
 }
-
-// EmittedAt is the instant the bus accepted the event (monotonic clock).
-func (e *Event) EmittedAt() time.Time { return e.emitted }
 
 // MaxTypeLen bounds event type names.
 const MaxTypeLen = 128
@@ -135,4 +133,27 @@ func NewEventID() string {
 	var buf [13]byte
 	sb.Write(strconv.AppendUint(buf[:0], n, 36))
 	return sb.String()
+}
+
+// KindOf names the kind of a plain value (Event.Data, module config) the way
+// a script sees it: "number", "string", "boolean", "table" or "nil"; other Go
+// types by their Go name. Every message that says "must be a number, not a
+// string" uses it.
+func KindOf(v any) string {
+	if v == nil {
+		return "nil"
+	}
+	switch reflect.TypeOf(v).Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Map, reflect.Slice:
+		return "table"
+	}
+	return reflect.TypeOf(v).String()
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"reflect"
 	"sort"
 	"time"
 )
@@ -241,8 +240,8 @@ func (r *Registry) SetConfig(ctx context.Context, name string, overrides map[str
 		if !ok {
 			return fmt.Errorf("module %s has no config key %q", name, k)
 		}
-		if kindOf(def) != kindOf(overrides[k]) {
-			return fmt.Errorf("config %s.%s must be a %s, got a %s", name, k, kindOf(def), kindOf(overrides[k]))
+		if KindOf(def) != KindOf(overrides[k]) {
+			return fmt.Errorf("config %s.%s must be a %s, got a %s", name, k, KindOf(def), KindOf(overrides[k]))
 		}
 	}
 	if err := r.cfg.Store.UpdateModuleSettings(name, func(ms *ModuleSettings) { ms.Config = overrides }); err != nil {
@@ -252,23 +251,4 @@ func (r *Registry) SetConfig(ctx context.Context, name string, overrides map[str
 		return nil
 	}
 	return r.Reload(ctx, name)
-}
-
-func kindOf(v any) string {
-	if v == nil {
-		return "nil"
-	}
-	switch reflect.TypeOf(v).Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64:
-		return "number"
-	case reflect.String:
-		return "string"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Map, reflect.Slice:
-		return "table"
-	}
-	return reflect.TypeOf(v).String()
 }

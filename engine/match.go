@@ -2,10 +2,10 @@ package engine
 
 import "strings"
 
-// glob is a compiled event pattern in which '*' matches any run of characters,
+// Glob is a compiled event pattern in which '*' matches any run of characters,
 // dots included. "twitch.*" matches "twitch.chat.message"; "obs.stream_*" matches
 // "obs.stream_started"; "*" matches everything.
-type glob struct {
+type Glob struct {
 	src    string
 	prefix string   // before the first '*'
 	suffix string   // after the last '*'
@@ -13,8 +13,10 @@ type glob struct {
 	exact  bool     // no '*' at all
 }
 
-func compileGlob(p string) glob {
-	g := glob{src: p}
+// CompileGlob compiles pattern p (see ValidatePattern). The bus and the
+// panel's live feed both match with it, so a pattern means the same everywhere.
+func CompileGlob(p string) Glob {
+	g := Glob{src: p}
 	i := strings.IndexByte(p, '*')
 	if i < 0 {
 		g.exact = true
@@ -34,7 +36,8 @@ func compileGlob(p string) glob {
 	return g
 }
 
-func (g *glob) match(t string) bool {
+// Match reports whether event type t matches the pattern.
+func (g *Glob) Match(t string) bool {
 	if g.exact {
 		return t == g.prefix
 	}
@@ -53,8 +56,5 @@ func (g *glob) match(t string) bool {
 	return true
 }
 
-// MatchPattern reports whether event type t matches pattern p.
-func MatchPattern(p, t string) bool {
-	g := compileGlob(p)
-	return g.match(t)
-}
+// Exact reports whether the pattern has no '*' (it matches one type only).
+func (g *Glob) Exact() bool { return g.exact }

@@ -15,9 +15,28 @@ type Loader interface {
 	// the top level, and nothing registered goes live (subscriptions stay
 	// pending and timers unarmed until Start). So Load is also how a pasted
 	// script is inspected and how a module awaiting approval is read. A failed
-	// Load leaves nothing behind.
-	Load(ctx context.Context, src Source, reg *Registry) (Instance, error)
+	// Load leaves nothing behind. host is what the module may ask of the
+	// engine for as long as the instance lives.
+	Load(ctx context.Context, src Source, host Host) (Instance, error)
 }
+
+// Host is what a module may ask of the engine besides the bus and the store:
+// the narrow view of the Registry a Loader hands its instances. Each method
+// names one thing a module does.
+type Host interface {
+	// Call runs the function another module exports ("module.fn").
+	Call(ctx context.Context, target string, args []any) ([]any, error)
+	// Commands lists the chat commands of the running modules (a help command).
+	Commands() []CommandInfo
+	// Reload rebuilds module name from its files (a module reloads itself
+	// after a fault it cannot recover from in place).
+	Reload(ctx context.Context, name string) error
+	// Quarantine stops module name for misbehaving, with reason, until it is
+	// loaded again by hand or its files change.
+	Quarantine(ctx context.Context, name, reason string)
+}
+
+var _ Host = (*Registry)(nil)
 
 // Instance is one loaded version of a module. Its lifecycle, driven by the
 // Registry:

@@ -55,15 +55,6 @@ func NewRegistry(cfg RegistryConfig) *Registry {
 	return &Registry{cfg: cfg, log: cfg.Logger, mods: map[string]*module{}}
 }
 
-// Bus is the registry's event bus.
-func (r *Registry) Bus() *Bus { return r.cfg.Bus }
-
-// Store is the registry's store.
-func (r *Registry) Store() *Store { return r.cfg.Store }
-
-// Dir is the scripts folder.
-func (r *Registry) Dir() string { return r.cfg.Dir }
-
 func (r *Registry) get(name string) *module {
 	r.mu.RLock()
 	defer r.mu.RUnlock()

@@ -67,7 +67,7 @@ func list(s string) []string {
 	return out
 }
 
-func (l *fakeLoader) Load(ctx context.Context, src engine.Source, reg *engine.Registry) (engine.Instance, error) {
+func (l *fakeLoader) Load(ctx context.Context, src engine.Source, reg engine.Host) (engine.Instance, error) {
 	spec := parseFake(src.Code)
 	label := src.Name + "@" + spec["v"]
 	if src.Name == "" {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/starstreamer/starstreamer/engine"
 )
 
 // DefaultOverlay is the overlay alerts go to when none is named; it is shipped
@@ -162,17 +164,8 @@ func validColor(s string) bool {
 }
 
 func typeName(v any) string {
-	switch v.(type) {
-	case nil:
+	if v == nil {
 		return "nil"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case float64, int, int64:
-		return "a number"
-	case map[string]any, []any:
-		return "a table"
 	}
-	return fmt.Sprintf("%T", v)
+	return "a " + engine.KindOf(v)
 }

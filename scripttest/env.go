@@ -43,7 +43,7 @@ type loader struct {
 	insts map[string]engine.Instance
 }
 
-func (l *loader) Load(ctx context.Context, src engine.Source, reg *engine.Registry) (engine.Instance, error) {
+func (l *loader) Load(ctx context.Context, src engine.Source, reg engine.Host) (engine.Instance, error) {
 	in, err := l.rt.Load(ctx, src, reg)
 	if err == nil {
 		l.mu.Lock()

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -178,7 +179,7 @@ type wsClient struct {
 	stopOnce sync.Once
 
 	mu       sync.RWMutex
-	patterns []string
+	patterns []engine.Glob
 }
 
 func (c *wsClient) close() { c.stopOnce.Do(func() { close(c.stop) }) }
@@ -210,8 +211,8 @@ func (c *wsClient) matches(typ string) bool {
 	if len(c.patterns) == 0 {
 		return true
 	}
-	for _, p := range c.patterns {
-		if globMatch(p, typ) {
+	for i := range c.patterns {
+		if c.patterns[i].Match(typ) {
 			return true
 		}
 	}
@@ -220,8 +221,8 @@ func (c *wsClient) matches(typ string) bool {
 
 // parsePatterns splits a comma-separated filter ("twitch.*,obs.*"); empty means
 // every event.
-func parsePatterns(s string) ([]string, error) {
-	var out []string
+func parsePatterns(s string) ([]engine.Glob, error) {
+	var out []engine.Glob
 	for _, p := range strings.Split(s, ",") {
 		p = strings.TrimSpace(p)
 		if p == "" {
@@ -230,7 +231,7 @@ func parsePatterns(s string) ([]string, error) {
 		if err := engine.ValidatePattern(p); err != nil {
 			return nil, err
 		}
-		out = append(out, p)
+		out = append(out, engine.CompileGlob(p))
 	}
 	if len(out) > 32 {
 		return nil, errTooManyPatterns
@@ -238,38 +239,7 @@ func parsePatterns(s string) ([]string, error) {
 	return out, nil
 }
 
-var errTooManyPatterns = errorString("at most 32 patterns in one filter")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
-
-// globMatch reports whether typ matches pattern p, in which '*' matches any run
-// of characters, dots included (the bus's rule).
-func globMatch(p, typ string) bool {
-	// Iterative wildcard match with one backtracking point: linear in practice.
-	pi, ti, star, mark := 0, 0, -1, 0
-	for ti < len(typ) {
-		switch {
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, ti
-			pi++
-		case pi < len(p) && p[pi] == typ[ti]:
-			pi++
-			ti++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			ti = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
+var errTooManyPatterns = errors.New("at most 32 patterns in one filter")
 
 func (s *Server) upgrader() *websocket.Upgrader {
 	return &websocket.Upgrader{

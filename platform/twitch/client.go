@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -287,17 +288,6 @@ func (c *Client) Info() Info {
 // Connected reports whether the EventSub session is up (welcomed).
 func (c *Client) Connected() bool { return c.connected.Load() }
 
-// Refusals lists the subscriptions Twitch refused on the last session.
-func (c *Client) Refusals() []Refusal {
-	c.idMu.RLock()
-	defer c.idMu.RUnlock()
-	out := make([]Refusal, 0, len(c.refusals))
-	for _, r := range c.refusals {
-		out = append(out, r)
-	}
-	return out
-}
-
 // BotLogin is the login of the account the client acts as (the token's
 // user), lower case; "" until Run has validated the token.
 func (c *Client) BotLogin() string { return strings.ToLower(c.ident().botLogin) }
@@ -400,20 +390,11 @@ func (c *Client) resolveIdentity(ctx context.Context, v validation) error {
 	c.log.Info("twitch identity", "bot", id.botLogin, "bot_id", id.botID, "channel", c.cfg.Channel,
 		"broadcaster_id", id.broadcasterID, "scopes", strings.Join(id.scopes, " "))
 	for _, s := range Scopes {
-		if len(id.scopes) > 0 && !contains(id.scopes, s) {
+		if len(id.scopes) > 0 && !slices.Contains(id.scopes, s) {
 			c.log.Warn("twitch token lacks a scope; `starstreamer twitch login` again to grant it", "scope", s)
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (c *Client) emitEvent(typ string, data map[string]any) {

@@ -289,3 +289,14 @@ func (e *env) assertNoTokenInLogs(t *testing.T) {
 func contextWithCancel() (context.Context, context.CancelFunc) {
 	return context.WithCancel(context.Background())
 }
+
+// Refusals lists the subscriptions Twitch refused on the last session.
+func (c *Client) Refusals() []Refusal {
+	c.idMu.RLock()
+	defer c.idMu.RUnlock()
+	out := make([]Refusal, 0, len(c.refusals))
+	for _, r := range c.refusals {
+		out = append(out, r)
+	}
+	return out
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,7 +164,7 @@ func TestTokensNeverPrintTheirSecrets(t *testing.T) {
 
 func TestScopesCoverEverySubscription(t *testing.T) {
 	for _, s := range subscriptions {
-		if s.Scope != "" && !contains(Scopes, s.Scope) {
+		if s.Scope != "" && !slices.Contains(Scopes, s.Scope) {
 			t.Errorf("%s needs %s, which Scopes lacks", s.Type, s.Scope)
 		}
 	}
