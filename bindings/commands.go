@@ -24,6 +24,7 @@ type commandTrigger struct {
 	cooldown     time.Duration // global
 	userCooldown time.Duration
 	cooldownMsg  string
+	cooldownSet  bool // cooldown_reply given (a text, true or false): the module's default does not apply
 	usage        string
 	minArgs      int
 	description  string
@@ -95,13 +96,28 @@ func (in *instance) newTrigger(L *lua.LState, name string, opts *lua.LTable) *co
 	}
 	ct.cooldown = time.Duration(num("cooldown") * float64(time.Second))
 	ct.userCooldown = time.Duration(num("user_cooldown") * float64(time.Second))
-	ct.cooldownMsg = str("cooldown_reply")
+	switch v := opts.RawGetString("cooldown_reply").(type) {
+	case lua.LString:
+		ct.cooldownMsg, ct.cooldownSet = string(v), true
+	case lua.LBool:
+		ct.cooldownSet = true
+		if v {
+			ct.cooldownMsg = DefaultCooldownReply
+		}
+	case *lua.LNilType:
+	default:
+		L.ArgError(2, "cooldown_reply must be a text, true (the default text) or false (no reply)")
+	}
 	ct.usage = str("usage")
 	ct.minArgs = int(num("min_args"))
 	ct.description = str("description")
 	ct.priority = int(num("priority"))
 	return ct
 }
+
+// DefaultCooldownReply is the answer to a command still cooling down when a
+// command or its module sets cooldown_reply = true.
+const DefaultCooldownReply = "{user}, {command} is cooling down: try again in {remaining}."
 
 // commandMatch is what a handler receives as cmd.
 type commandMatch struct {
@@ -201,12 +217,16 @@ func (in *instance) matchCommand(h *handler, e *engine.Event) (*commandMatch, bo
 			left = max(left, in.rt.cooldowns.remaining(in.name, ct.name, uid, now))
 		}
 		if left > 0 {
-			if ct.cooldownMsg != "" {
+			msg := ct.cooldownMsg
+			if !ct.cooldownSet {
+				msg = in.cooldownReply // module { cooldown_reply = ... }, "" when off
+			}
+			if msg != "" {
 				user := ""
 				if u := eventUser(e); u != nil {
 					user, _ = u["display_name"].(string)
 				}
-				in.replyAsync(e, strings.NewReplacer("{remaining}", fmtSeconds(left), "{user}", user, "{command}", ct.name).Replace(ct.cooldownMsg))
+				in.replyAsync(e, strings.NewReplacer("{remaining}", fmtSeconds(left), "{user}", user, "{command}", ct.name).Replace(msg))
 			}
 			return nil, false
 		}

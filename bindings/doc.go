@@ -72,6 +72,9 @@
 //     with the nearest name. It reads instructions, not types: it warns only
 //     where it is sure of the shape, never rejects a script, and its warnings
 //     are on the module's status (InstanceStatus.Warnings) and in the log.
+//   - A handler's error on an event is also an engine.script.error event
+//     (errorevent.go), which the panel's chat console shows; a failing
+//     handler of that event raises no other.
 //
 // # Limits: single Go calls, sizes and quotas
 //

@@ -18,7 +18,7 @@ var eventDocs = []Doc{
 	{Name: "command", Syntax: "command(name, [opts,] fn) -> handle", Context: "load, handler",
 		Summary: "Answers a chat command: on_event(\"twitch.chat.message\", {trigger = trigger.command(name, opts)}, fn). fn(event, cmd) gets cmd = {name, args, rest}."},
 	{Name: "trigger.command", Syntax: "trigger.command(name, opts) -> trigger", Context: "load, handler",
-		Summary: "opts: aliases (list), permission (everyone|subscriber|vip|moderator|broadcaster), cooldown and user_cooldown (seconds, kept across reloads and restarts), cooldown_reply (\"{remaining}\" is replaced), usage and min_args (fewer arguments get \"Usage: ...\" as a reply), description."},
+		Summary: "opts: aliases (list), permission (everyone|subscriber|vip|moderator|broadcaster), cooldown and user_cooldown (seconds, kept across reloads and restarts), cooldown_reply (the answer while it cools down: a text where {user}, {command} and {remaining} are replaced, true for the default text, false for none; default: the module's cooldown_reply), usage and min_args (fewer arguments get \"Usage: ...\" as a reply), description."},
 	{Name: "filter.not_bot", Syntax: "filter.not_bot()", Context: "load, handler", Summary: "Skips what bots said: lines this engine sent (data.from_bot, also when the bot chats as the broadcaster), a separate bot account, and known bots such as Nightbot."},
 	{Name: "filter.subscriber", Syntax: "filter.subscriber()", Context: "load, handler", Summary: "Passes subscribers (and moderators, the broadcaster)."},
 	{Name: "filter.vip", Syntax: "filter.vip()", Context: "load, handler", Summary: "Passes VIPs, moderators and the broadcaster."},
@@ -333,7 +333,7 @@ func (in *instance) handleEvent(e *engine.Event, subs []*engine.Subscription) {
 		if cmd != nil {
 			args = append(args, cmd.table(in.L))
 		}
-		in.spawn(h.fn, args, &invocation{what: h.what, event: e.Type, sub: s, mayWait: true})
+		in.spawn(h.fn, args, &invocation{what: h.what, event: e.Type, eventID: e.ID, sub: s, mayWait: true})
 	}
 }
 
@@ -347,7 +347,7 @@ func (in *instance) runFilter(h *handler, e *engine.Event, evt lua.LValue) (pass
 		err = cut
 	}
 	if err != nil {
-		inv := &invocation{what: "filter of handler " + h.where, event: e.Type, sub: h.sub}
+		inv := &invocation{what: "filter of handler " + h.where, event: e.Type, eventID: e.ID, sub: h.sub}
 		err = in.describe(inv, err)
 		h.sub.Record(0, err)
 		in.recordError(inv, err)

@@ -81,6 +81,10 @@ type instance struct {
 	corrupted    bool
 	loading      bool // the top level is running: nothing may act outside the VM or wait (see acts)
 
+	// module { cooldown_reply = ... }: the default answer of its commands
+	// still cooling down, "" for none (owner goroutine)
+	cooldownReply string
+
 	// counters read by Status from other goroutines
 	stMu        sync.Mutex
 	running     int
@@ -114,6 +118,7 @@ type invocation struct {
 	used     time.Duration
 	what     string // "handler scripts/x.lua:12" etc.
 	event    string
+	eventID  string
 	sub      *engine.Subscription
 	mayWait  bool
 	waiting  bool
@@ -634,6 +639,7 @@ func (in *instance) recordError(inv *invocation, err error) {
 	if inv.onDone == nil || inv.sub != nil {
 		in.rt.log.Warn("script error", "module", in.name, "err", err.Error())
 	}
+	in.announceError(inv, err)
 }
 
 // ---- waiting bindings ----

@@ -11,8 +11,8 @@ import (
 )
 
 var moduleDocs = []Doc{
-	{Name: "module", Syntax: "module { name, description, version, author, dependencies, permissions, config }", Context: "load",
-		Summary: "Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists capabilities: twitch.chat, twitch.clips, twitch.moderate, obs.control, overlay, store, http, call."},
+	{Name: "module", Syntax: "module { name, description, version, author, dependencies, permissions, config, cooldown_reply }", Context: "load",
+		Summary: "Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists capabilities: twitch.chat, twitch.clips, twitch.moderate, obs.control, overlay, store, http, call. cooldown_reply (a text, or true for \"" + DefaultCooldownReply + "\") answers every command of the module that is still cooling down, unless the command sets its own."},
 	{Name: "config", Syntax: "config.KEY", Context: "load, handler", Summary: "The module's config: the defaults from module{config=...} with the panel's overrides applied."},
 	{Name: "init", Syntax: "function init() end", Context: "defined by the script", Summary: "Runs after the top level, before the module goes live; an error here keeps the previous version running."},
 	{Name: "shutdown", Syntax: "function shutdown() end", Context: "defined by the script", Summary: "Runs before the module is unloaded or replaced by a reload (at most 2 s)."},
@@ -83,6 +83,17 @@ func (in *instance) luaModule(L *lua.LState) int {
 	in.info.Author = str("author")
 	in.info.Dependencies = list("dependencies")
 	in.info.Permissions = list("permissions")
+	switch v := t.RawGetString("cooldown_reply").(type) {
+	case lua.LString:
+		in.cooldownReply = string(v)
+	case lua.LBool:
+		if v {
+			in.cooldownReply = DefaultCooldownReply
+		}
+	case *lua.LNilType:
+	default:
+		L.ArgError(1, "module.cooldown_reply must be a text or true (the default text)")
+	}
 	for _, p := range in.info.Permissions {
 		if !slices.Contains(knownPermissions, p) {
 			L.ArgError(1, fmt.Sprintf("unknown permission %q (known: %s)", p, strings.Join(knownPermissions, ", ")))

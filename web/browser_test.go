@@ -301,4 +301,33 @@ func TestBrowserPanelFlows(t *testing.T) {
 		time.Sleep(1200 * time.Millisecond) // a couple of chart samples
 		b.shot("events")
 	})
+
+	t.Run("load warnings, ignored files and a handler's error are shown where the user looks", func(t *testing.T) {
+		b.t = t
+		crashy := "module { name = \"crashy\", permissions = { \"twitch.chat\" } }\ncommand(\"!crash\", function(e)\n  twitch.sendMessage(\"x\")\nend)\n"
+		for name, body := range map[string]string{"crashy.lua": crashy, "my script.lua": "module {}"} {
+			if err := os.WriteFile(filepath.Join(e.dir, name), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for st, _ := e.reg.Module("crashy"); st.Status != "running"; st, _ = e.reg.Module("crashy") {
+			if time.Now().After(deadline) {
+				t.Fatalf("crashy did not load: %+v", st)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		b.do("see the warning and the ignored file",
+			chromedp.Navigate(base+"/modules"),
+			until(`(document.querySelector("#mod-crashy [data-role=warnings]") || {}).textContent?.includes("twitch.sendMessage does not exist — did you mean twitch.send_message?")`),
+			until(`!document.querySelector("#ignored").hidden && document.querySelector("#ignored-list").textContent.includes("my script.lua")`))
+		b.shot("modules-warnings")
+		b.do("see the handler's error in the chat console",
+			chromedp.Navigate(base+"/chat"),
+			until(`document.querySelector("#pl-feed").dataset.state === "on"`),
+			chromedp.SendKeys(chromedp.CSS(`#chat-message`), "!crash"),
+			chromedp.Click(chromedp.CSS(`#chat-send`)),
+			until(`[...document.querySelectorAll("#chat-log li.err .text")].some(e => e.textContent.includes("twitch.sendMessage is nil — did you mean twitch.send_message?"))`))
+		b.shot("chat-error")
+	})
 }

@@ -104,7 +104,7 @@ func writeStub(b *bytes.Buffer, d bindings.Doc, extra string) {
 	switch d.Name {
 	case "module":
 		comment(b, d)
-		b.WriteString("---@param info {name?: string, description?: string, version?: string, author?: string, dependencies?: string[], permissions?: string[], config?: table}\nfunction module(info) end\n\n")
+		b.WriteString("---@param info {name?: string, description?: string, version?: string, author?: string, dependencies?: string[], permissions?: string[], config?: table, cooldown_reply?: string|boolean}\nfunction module(info) end\n\n")
 		return
 	case "config":
 		comment(b, d)
@@ -139,7 +139,7 @@ func writeStub(b *bytes.Buffer, d bindings.Doc, extra string) {
 			}
 		}
 		if p.name == "opts" && d.Name == "trigger.command" || p.name == "opts" && d.Name == "command" {
-			typ = "{aliases?: string[], permission?: string, cooldown?: number, user_cooldown?: number, cooldown_reply?: string, usage?: string, min_args?: integer, description?: string}"
+			typ = "{aliases?: string[], permission?: string, cooldown?: number, user_cooldown?: number, cooldown_reply?: string|boolean, usage?: string, min_args?: integer, description?: string}"
 		}
 		if p.name == "alert" && d.Name == "overlay.alert" {
 			typ = "{overlay?: string, kind?: string, title?: string, text?: string, image?: string, sound?: string, accent?: string, duration?: number}"

@@ -331,3 +331,13 @@
 ---@class EngineChatSentEvent: Event
 ---@field data EngineChatSentData
 
+---A module's handler failed on an event (a Lua error, a missing permission, its CPU budget). The panel's chat console shows the ones of chat lines. A failing handler of this event itself raises none, so it cannot loop.
+---@class EngineScriptErrorData
+---@field module string # the module
+---@field error string # the error, with file and line
+---@field event_type string # the type of the event the handler failed on
+---@field event_id string # that event's id
+
+---@class EngineScriptErrorEvent: Event
+---@field data EngineScriptErrorData
+

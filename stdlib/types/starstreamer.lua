@@ -40,10 +40,10 @@ twitch = {}
 obs = {}
 overlay = {}
 
----Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists capabilities: twitch.chat, twitch.clips, twitch.moderate, obs.control, overlay, store, http, call.
+---Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists capabilities: twitch.chat, twitch.clips, twitch.moderate, obs.control, overlay, store, http, call. cooldown_reply (a text, or true for "{user}, {command} is cooling down: try again in {remaining}.") answers every command of the module that is still cooling down, unless the command sets its own.
 ---
 ---Context: load
----@param info {name?: string, description?: string, version?: string, author?: string, dependencies?: string[], permissions?: string[], config?: table}
+---@param info {name?: string, description?: string, version?: string, author?: string, dependencies?: string[], permissions?: string[], config?: table, cooldown_reply?: string|boolean}
 function module(info) end
 
 ---The module's config: the defaults from module{config=...} with the panel's overrides applied.
@@ -137,6 +137,8 @@ shutdown = nil
 ---@overload fun(types: "engine.module.installed", opts: table, fn: fun(event: EngineModuleInstalledEvent)): Handle
 ---@overload fun(types: "engine.chat.sent", fn: fun(event: EngineChatSentEvent)): Handle
 ---@overload fun(types: "engine.chat.sent", opts: table, fn: fun(event: EngineChatSentEvent)): Handle
+---@overload fun(types: "engine.script.error", fn: fun(event: EngineScriptErrorEvent)): Handle
+---@overload fun(types: "engine.script.error", opts: table, fn: fun(event: EngineScriptErrorEvent)): Handle
 function on_event(types, opts, fn) end
 
 ---Removes a handler registered with on_event or command.
@@ -156,16 +158,16 @@ function emit(type, data) end
 ---
 ---Context: load, handler
 ---@param name string
----@param opts? {aliases?: string[], permission?: string, cooldown?: number, user_cooldown?: number, cooldown_reply?: string, usage?: string, min_args?: integer, description?: string}
+---@param opts? {aliases?: string[], permission?: string, cooldown?: number, user_cooldown?: number, cooldown_reply?: string|boolean, usage?: string, min_args?: integer, description?: string}
 ---@param fn fun(event: TwitchChatMessageEvent, cmd: Command)
 ---@return Handle
 function command(name, opts, fn) end
 
----opts: aliases (list), permission (everyone|subscriber|vip|moderator|broadcaster), cooldown and user_cooldown (seconds, kept across reloads and restarts), cooldown_reply ("{remaining}" is replaced), usage and min_args (fewer arguments get "Usage: ..." as a reply), description.
+---opts: aliases (list), permission (everyone|subscriber|vip|moderator|broadcaster), cooldown and user_cooldown (seconds, kept across reloads and restarts), cooldown_reply (the answer while it cools down: a text where {user}, {command} and {remaining} are replaced, true for the default text, false for none; default: the module's cooldown_reply), usage and min_args (fewer arguments get "Usage: ..." as a reply), description.
 ---
 ---Context: load, handler
 ---@param name string
----@param opts {aliases?: string[], permission?: string, cooldown?: number, user_cooldown?: number, cooldown_reply?: string, usage?: string, min_args?: integer, description?: string}
+---@param opts {aliases?: string[], permission?: string, cooldown?: number, user_cooldown?: number, cooldown_reply?: string|boolean, usage?: string, min_args?: integer, description?: string}
 ---@return Trigger
 function trigger.command(name, opts) end
 
@@ -238,13 +240,13 @@ function print(...) end
 ---@return string? err
 function load(text, name) end
 
----Waits; other handlers (of this module too) run meanwhile. At most one hour.
+---Waits; other handlers (of this module too) run meanwhile. At least 0.01, at most one hour.
 ---
 ---Context: handler · yields
 ---@param seconds number
 function sleep(seconds) end
 
----Calls fn once after seconds. timer:cancel() stops it. Timers end with the module (unload, reload).
+---Calls fn once after seconds (at least 0.05). timer:cancel() stops it. Timers end with the module (unload, reload). At most 256 timers per module.
 ---
 ---Context: load, handler
 ---@param seconds number

@@ -1,5 +1,6 @@
 // /chat: the chat console. Messages are sent as a test user through
-// POST /api/chat; the bot's replies arrive on the live feed (engine.chat.sent).
+// POST /api/chat; the bot's replies arrive on the live feed (engine.chat.sent),
+// and so do the errors of handlers that failed on a chat line (engine.script.error).
 "use strict";
 (() => {
   const { $, h, api, toast, clock, feed } = SS;
@@ -27,6 +28,14 @@
       h("div", { class: "text" }, m.text)));
   }
 
+  // errLine shows a handler that failed on a chat line (engine.script.error):
+  // without it a crashing command looks like a bot that ignores you.
+  function errLine(ev) {
+    add(h("li", { class: "err", dataset: { module: ev.data.module || "", event: ev.data.event_id || "" } },
+      h("div", { class: "who" }, h("b", {}, "error"), h("span", { class: "mod-tag" }, ev.data.module || ""), h("span", {}, clock(ev.timestamp))),
+      h("div", { class: "text" }, ev.data.error)));
+  }
+
   async function loadHistory() {
     try {
       const msgs = await api("GET", "/api/chat");
@@ -46,12 +55,13 @@
     } catch (_) { /* shown elsewhere */ }
   }
 
-  feed("twitch.chat.message,engine.chat.sent,engine.module.*", (msg) => {
+  feed("twitch.chat.message,engine.chat.sent,engine.script.error,engine.module.*", (msg) => {
     if (msg.kind === "module") { loadCommands(); return; }
     if (msg.kind !== "event") return;
     const ev = msg.event;
     if (ev.type === "engine.chat.sent") botLine({ module: ev.data.module, text: ev.data.text, at: ev.timestamp, online: ev.data.online });
     else if (ev.type === "twitch.chat.message") userLine(ev);
+    else if (ev.type === "engine.script.error" && ev.data.event_type === "twitch.chat.message") errLine(ev);
   }, () => { loadHistory(); loadCommands(); });
 
   for (const k of ["name", "broadcaster", "moderator", "vip", "subscriber"]) {
