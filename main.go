@@ -5,6 +5,9 @@
 //	starstreamer twitch login    device-code login; stores tokens
 //	starstreamer token           print the API token
 //	starstreamer test [path]     run the *_test.lua script tests
+//	starstreamer help [command]  the commands, or one command's flags
+//
+// cli.go lists the commands, what each does and which flags it reads.
 //
 // Every flag has an environment variable: STARSTREAMER_ + the flag's name in
 // upper case with '-' as '_' (--scripts -> STARSTREAMER_SCRIPTS).
@@ -77,43 +80,39 @@ type options struct {
 	given          map[string]bool // flags given on the command line or in the environment
 }
 
-func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *options) {
+// newFlagSet returns the flag set of command c: only the flags c reads,
+// each filling its field of the returned options. Help and errors are
+// printed by run, not by the flag set.
+func newFlagSet(c *command) (*flag.FlagSet, *options) {
 	o := &options{}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.scripts, "scripts", "./scripts", "folder of the Lua modules")
-	fs.StringVar(&o.overlays, "overlays", "", "folder of the OBS browser-source overlays (default: overlays/ beside the scripts folder)")
-	fs.StringVar(&o.media, "media", "", "folder of the images and sounds alerts may use (default: media/ beside the scripts folder)")
-	fs.StringVar(&o.data, "data", "./data/starstreamer.db", "the store (bbolt file)")
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8888", "address of the web panel and API")
-	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow --addr to be a non-loopback address (the panel is then reachable from the network)")
-	fs.DurationVar(&o.reloadDebounce, "reload-debounce", 100*time.Millisecond, "quiet time after a file change before the module reloads")
-	fs.DurationVar(&o.handlerTimeout, "handler-timeout", time.Second, "run-time budget of one handler invocation")
-	fs.IntVar(&o.heapLimitMiB, "heap-limit", 1024, "MiB of Go heap past which running handlers are stopped")
-	fs.StringVar(&o.twitchClientID, "twitch-client-id", "", "Twitch application client id (empty: Twitch offline)")
-	fs.StringVar(&o.twitchChannel, "twitch-channel", "", "broadcaster login of the channel")
-	fs.StringVar(&o.twitchToken, "twitch-token", "", "a user access token (skips the stored login)")
-	fs.StringVar(&o.twitchAuthURL, "twitch-auth-url", "https://id.twitch.tv", "Twitch OAuth base URL")
-	fs.StringVar(&o.twitchAPIURL, "twitch-api-url", "https://api.twitch.tv/helix", "Twitch Helix base URL")
-	fs.StringVar(&o.twitchWSURL, "twitch-eventsub-url", "wss://eventsub.wss.twitch.tv/ws", "Twitch EventSub WebSocket URL")
-	fs.StringVar(&o.twitchSubsURL, "twitch-subscriptions-url", "", "EventSub subscriptions endpoint (default: the API URL + /eventsub/subscriptions)")
-	fs.StringVar(&o.obsAddr, "obs-addr", "127.0.0.1:4455", "obs-websocket address (empty: OBS off)")
-	fs.StringVar(&o.obsPassword, "obs-password", "", "obs-websocket password")
-	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, `Usage: starstreamer [run|twitch login|token|test [path]] [flags]
-
-  run            run the engine (the default)
-  twitch login   log in to Twitch with a device code and store the tokens
-  token          print the web API token (for Stream Deck buttons)
-  test [path]    run the *_test.lua script tests (default: the scripts folder)
-
-Every flag can also be set with STARSTREAMER_<FLAG>, e.g. STARSTREAMER_SCRIPTS.
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
+	all := flag.NewFlagSet("all", flag.ContinueOnError)
+	all.StringVar(&o.scripts, "scripts", "./scripts", "folder of the Lua modules")
+	all.StringVar(&o.overlays, "overlays", "", "folder of the OBS browser-source overlays (default: overlays/ beside the scripts folder)")
+	all.StringVar(&o.media, "media", "", "folder of the images and sounds alerts may use (default: media/ beside the scripts folder)")
+	all.StringVar(&o.data, "data", "./data/starstreamer.db", "the store (bbolt file)")
+	all.StringVar(&o.addr, "addr", "127.0.0.1:8888", "address of the web panel and API")
+	all.BoolVar(&o.allowRemote, "allow-remote", false, "allow --addr to be a non-loopback address (the panel is then reachable from the network)")
+	all.DurationVar(&o.reloadDebounce, "reload-debounce", 100*time.Millisecond, "quiet time after a file change before the module reloads")
+	all.DurationVar(&o.handlerTimeout, "handler-timeout", time.Second, "run-time budget of one handler invocation")
+	all.IntVar(&o.heapLimitMiB, "heap-limit", 1024, "MiB of Go heap past which running handlers are stopped")
+	all.StringVar(&o.twitchClientID, "twitch-client-id", "", "Twitch application client id (empty: Twitch offline)")
+	all.StringVar(&o.twitchChannel, "twitch-channel", "", "broadcaster login of the channel")
+	all.StringVar(&o.twitchToken, "twitch-token", "", "a user access token (skips the stored login)")
+	all.StringVar(&o.twitchAuthURL, "twitch-auth-url", "https://id.twitch.tv", "Twitch OAuth base URL")
+	all.StringVar(&o.twitchAPIURL, "twitch-api-url", "https://api.twitch.tv/helix", "Twitch Helix base URL")
+	all.StringVar(&o.twitchWSURL, "twitch-eventsub-url", "wss://eventsub.wss.twitch.tv/ws", "Twitch EventSub WebSocket URL")
+	all.StringVar(&o.twitchSubsURL, "twitch-subscriptions-url", "", "EventSub subscriptions endpoint (default: the API URL + /eventsub/subscriptions)")
+	all.StringVar(&o.obsAddr, "obs-addr", "127.0.0.1:4455", "obs-websocket address (empty: OBS off)")
+	all.StringVar(&o.obsPassword, "obs-password", "", "obs-websocket password")
+	all.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs := flag.NewFlagSet("starstreamer "+c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	all.VisitAll(func(f *flag.Flag) {
+		if c.takes(f.Name) {
+			fs.Var(f.Value, f.Name, f.Usage)
+		}
+	})
 	return fs, o
 }
 
@@ -136,23 +135,44 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := "run"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
-	if cmd == "twitch" {
-		if len(args) == 0 || args[0] != "login" {
-			fmt.Fprintln(stderr, "usage: starstreamer twitch login [flags]")
-			return 2
-		}
-		cmd, args = "twitch login", args[1:]
-	}
-	fs, o := newFlagSet("starstreamer "+cmd, stderr)
-	if err := parseFlags(fs, args, os.Getenv); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && isHelp(args[0]) {
+			printOverview(stdout)
 			return 0
 		}
-		fmt.Fprintln(stderr, "starstreamer:", err)
+		args = append([]string{"run"}, args...)
+	}
+	name, args := args[0], args[1:]
+	if name == "twitch" {
+		if len(args) == 0 || (args[0] != "login" && !isHelp(args[0])) {
+			fmt.Fprintln(stderr, "starstreamer: the twitch command is `starstreamer twitch login`")
+			return 2
+		}
+		if args[0] == "login" {
+			args = args[1:]
+		}
+		name = "twitch login"
+	}
+	c := findCommand(name)
+	if c == nil {
+		fmt.Fprintf(stderr, "starstreamer: unknown command %q\n\n", name)
+		printOverview(stderr)
+		return 2
+	}
+	if c.name == "help" {
+		return help(args, stdout, stderr)
+	}
+	fs, o := newFlagSet(c)
+	if err := parseFlags(fs, args, os.Getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(stdout, c)
+			return 0
+		}
+		fmt.Fprintf(stderr, "starstreamer %s: %v\n(`starstreamer %s --help` lists its flags)\n", c.name, err, c.name)
+		return 2
+	}
+	if fs.NArg() > 0 && c.args == "" {
+		fmt.Fprintf(stderr, "starstreamer %s: unexpected argument %q (`starstreamer %s --help` shows how it is called)\n", c.name, fs.Arg(0), c.name)
 		return 2
 	}
 	o.given = map[string]bool{}
@@ -164,7 +184,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	switch cmd {
+	switch c.name {
 	case "run":
 		err = app.Run(ctx, o.appConfig(log))
 	case "token":
@@ -173,15 +193,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = twitchLogin(ctx, o, stdout, log)
 	case "test":
 		return runScriptTests(fs.Args(), o, stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "starstreamer: unknown command %q\n", cmd)
-		fs.Usage()
-		return 2
 	}
 	if err != nil {
 		log.Error(err.Error())
 		return 1
 	}
+	return 0
+}
+
+// help is `starstreamer help [command]`.
+func help(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printOverview(stdout)
+		return 0
+	}
+	name := strings.Join(args, " ")
+	if name == "twitch" {
+		name = "twitch login"
+	}
+	c := findCommand(name)
+	if c == nil {
+		fmt.Fprintf(stderr, "starstreamer help: no command %q\n\n", name)
+		printOverview(stderr)
+		return 2
+	}
+	printHelp(stdout, c)
 	return 0
 }
 

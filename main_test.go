@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,7 +18,7 @@ import (
 
 func TestFlagsComeFromEnvironmentThenCommandLine(t *testing.T) {
 	env := map[string]string{"STARSTREAMER_SCRIPTS": "/env/scripts", "STARSTREAMER_RELOAD_DEBOUNCE": "250ms", "STARSTREAMER_ADDR": "127.0.0.1:9999"}
-	fs, o := newFlagSet("t", io.Discard)
+	fs, o := newFlagSet(findCommand("run"))
 	if err := parseFlags(fs, []string{"--addr", "127.0.0.1:7777"}, func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestFlagsComeFromEnvironmentThenCommandLine(t *testing.T) {
 }
 
 func TestBadEnvironmentValueNamesTheVariable(t *testing.T) {
-	fs, _ := newFlagSet("t", io.Discard)
+	fs, _ := newFlagSet(findCommand("run"))
 	err := parseFlags(fs, nil, func(k string) string {
 		if k == "STARSTREAMER_HANDLER_TIMEOUT" {
 			return "soon"
@@ -48,7 +48,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	if code := run(context.Background(), []string{"--help"}, &out, &out); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	fs, _ := newFlagSet("t", io.Discard)
+	fs, _ := newFlagSet(findCommand("run"))
 	fs.VisitAll(func(f *flag.Flag) {
 		if !strings.Contains(out.String(), "-"+f.Name) {
 			t.Errorf("--help does not list --%s", f.Name)
@@ -89,5 +89,92 @@ func TestTwitchLoginUsesTheClientIDSavedOnThePanel(t *testing.T) {
 	defer store.Close()
 	if tok, ok, _ := (connections.TokenStore{Store: store}).LoadTokens(); !ok || tok.Login != "me" {
 		t.Fatalf("stored login = %v, %v", tok, ok)
+	}
+}
+
+func TestHelpCommandExitsZeroWithTheCommands(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d, stderr %s", args, code, errOut.String())
+		}
+		for _, c := range commands {
+			if !strings.Contains(out.String(), "\n  "+c.name) {
+				t.Errorf("%v does not list %q:\n%s", args, c.name, out.String())
+			}
+		}
+	}
+}
+
+// Each command's --help (and `help COMMAND`) prints that command's usage
+// and only the flags it reads.
+func TestEachCommandHasItsOwnHelp(t *testing.T) {
+	seen := map[string]string{}
+	for _, c := range commands {
+		if c.name == "help" {
+			continue
+		}
+		var out, out2, errOut bytes.Buffer
+		if code := run(context.Background(), append(strings.Fields(c.name), "--help"), &out, &errOut); code != 0 {
+			t.Fatalf("%s --help: exit %d, stderr %s", c.name, code, errOut.String())
+		}
+		if code := run(context.Background(), append([]string{"help"}, strings.Fields(c.name)...), &out2, &errOut); code != 0 || out2.String() != out.String() {
+			t.Errorf("help %s (exit %d) differs from %s --help", c.name, code, c.name)
+		}
+		text := out.String()
+		if !strings.HasPrefix(text, "Usage: starstreamer "+c.name) {
+			t.Errorf("%s --help starts %q", c.name, text[:min(len(text), 60)])
+		}
+		if other, ok := seen[text]; ok {
+			t.Errorf("%s --help prints the same text as %s --help", c.name, other)
+		}
+		seen[text] = c.name
+		fs, _ := newFlagSet(findCommand("run"))
+		fs.VisitAll(func(f *flag.Flag) {
+			listed := strings.Contains(text, "  -"+f.Name+" ") || strings.Contains(text, "  -"+f.Name+"\n")
+			if listed != c.takes(f.Name) {
+				t.Errorf("%s --help lists --%s: %v, but the command reads it: %v", c.name, f.Name, listed, c.takes(f.Name))
+			}
+		})
+	}
+}
+
+func TestUnknownCommandsAndFlagsExitTwoSayingWhy(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frob"}, `unknown command "frob"`},
+		{[]string{"help", "frob"}, `no command "frob"`},
+		{[]string{"twitch"}, "starstreamer twitch login"},
+		{[]string{"token", "--scripts", "x"}, "`starstreamer token --help` lists its flags"},
+		{[]string{"run", "extra"}, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), tt.args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, code, errOut.String(), tt.want)
+		}
+	}
+}
+
+// `starstreamer test scripts/dice.lua` runs the module's tests.
+func TestTestCommandTakesAModuleFile(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"dice.lua":      "module { name = \"dice\", permissions = { \"twitch.chat\" } }\ncommand(\"!roll\", function(e) twitch.reply(e, \"rolled 4\") end)\n",
+		"dice_test.lua": "test(\"rolls\", function(t) t.eq(t.chat(\"alice\", \"!roll\"), { \"rolled 4\" }) end)\n",
+	}
+	for name, code := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(code), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"test", filepath.Join(dir, "dice.lua")}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "dice_test.lua\t1 tests, 0 failed") {
+		t.Errorf("report %q", out.String())
 	}
 }

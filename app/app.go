@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/starstreamer/starstreamer/bindings"
@@ -309,6 +311,14 @@ func Run(ctx context.Context, cfg Config) error {
 		wg.Wait()
 		e.release()
 	}()
+	// The panel's port first: a second engine on a taken port must fail
+	// before it loads (and runs) any module.
+	var ln net.Listener
+	if e.Web != nil {
+		if ln, err = listen(cfg.Addr); err != nil {
+			return err
+		}
+	}
 	// Events wait on the bus until every module has loaded: a module sees
 	// twitch.connected, obs.connected and whatever the panel or a platform
 	// sends meanwhile, however long the modules before it take to load.
@@ -339,7 +349,7 @@ func Run(ctx context.Context, cfg Config) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			webErr <- e.Web.Run(ctx)
+			webErr <- e.Web.Serve(ctx, ln)
 		}()
 	}
 
@@ -400,4 +410,23 @@ func writeTokenFile(data string, store *engine.Store) error {
 		return err
 	}
 	return os.WriteFile(TokenFile(data), []byte(tok+"\n"), 0o600)
+}
+
+// listen opens the panel's address. A port in use is said plainly, with
+// the flag that picks another.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		alt := "127.0.0.1:8889"
+		if host, port, err := net.SplitHostPort(addr); err == nil {
+			if n, err := strconv.Atoi(port); err == nil && n > 0 && n < 65535 {
+				alt = net.JoinHostPort(host, strconv.Itoa(n+1))
+			}
+		}
+		return nil, fmt.Errorf("the panel's address %s is already in use: is another starstreamer running? Stop it, or start this one on another address, e.g. --addr %s", addr, alt)
+	}
+	return nil, fmt.Errorf("the panel cannot listen on %s: %w", addr, err)
 }

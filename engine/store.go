@@ -68,7 +68,7 @@ func OpenStore(path string) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("store: %s is locked: is another starstreamer running on it? %w", path, err)
+			return nil, &lockedError{path: path, cause: err}
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -88,6 +88,23 @@ func OpenStore(path string) (*Store, error) {
 	st.quota.Store(DefaultModuleQuota)
 	return st, nil
 }
+
+// ErrLocked is in the chain of OpenStore's error when another process has
+// the store open (bbolt allows one at a time).
+var ErrLocked = errors.New("store is in use by another process")
+
+// lockedError says who probably holds the store. Its text does not end with
+// bbolt's bare "timeout", which told a user nothing.
+type lockedError struct {
+	path  string
+	cause error
+}
+
+func (e *lockedError) Error() string {
+	return fmt.Sprintf("store: %s is in use by another process: is another starstreamer running on it? Stop it, or give this one its own --data", e.path)
+}
+
+func (e *lockedError) Unwrap() []error { return []error{ErrLocked, e.cause} }
 
 // SetModuleQuota sets how many bytes (keys plus values) each module's space
 // may hold; writes that would go past it fail with a *QuotaError, writes that

@@ -336,7 +336,11 @@ func TestStoreIsLockedWhileOpen(t *testing.T) {
 		s2.Close()
 		t.Fatal("a second OpenStore on an open file succeeded")
 	}
-	if !strings.Contains(err.Error(), "locked") || !strings.Contains(err.Error(), path) {
-		t.Errorf("error %q should say the file %s is locked", err, path)
+	msg := err.Error()
+	if !strings.Contains(msg, "in use by another process") || !strings.Contains(msg, path) || !strings.Contains(msg, "--data") {
+		t.Errorf("error %q should say the file %s is in use and how to run beside it", msg, path)
+	}
+	if strings.HasSuffix(msg, "timeout") || !errors.Is(err, engine.ErrLocked) {
+		t.Errorf("error %q ends with bbolt's bare timeout, or is not ErrLocked", msg)
 	}
 }

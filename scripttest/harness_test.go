@@ -2,6 +2,7 @@ package scripttest
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -85,4 +86,48 @@ func BenchmarkChatStep(b *testing.B) {
 	}
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+func TestFilesOfAPath(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"lonely.lua", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "bare"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bare", "init.lua"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := filepath.Join("testdata", "scripts")
+	tests := []struct {
+		name, path string
+		want       []string
+		wantErr    string
+	}{
+		{"a test file is itself", filepath.Join(s, "echo_test.lua"), []string{filepath.Join(s, "echo_test.lua")}, ""},
+		{"a module file means its tests", filepath.Join(s, "echo.lua"), []string{filepath.Join(s, "echo_test.lua")}, ""},
+		{"a folder module's init.lua means the folder's tests", filepath.Join(s, "folder", "init.lua"), []string{filepath.Join(s, "folder", "folder_test.lua")}, ""},
+		{"a folder module means its tests", filepath.Join(s, "folder"), []string{filepath.Join(s, "folder", "folder_test.lua")}, ""},
+		{"a module without tests says where they go", filepath.Join(dir, "lonely.lua"), nil, "write them in " + filepath.Join(dir, "lonely_test.lua")},
+		{"a folder module without tests says where they go", filepath.Join(dir, "bare", "init.lua"), nil, "write them in " + filepath.Join(dir, "bare", "bare_test.lua")},
+		{"not a Lua file", filepath.Join(dir, "notes.txt"), nil, "not a Lua file"},
+		{"missing", filepath.Join(dir, "nope.lua"), nil, "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Files(tt.path)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Files(%s) = %v, %v; want an error with %q", tt.path, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Fatalf("Files(%s) = %v, %v; want %v", tt.path, got, err, tt.want)
+			}
+		})
+	}
 }

@@ -42,14 +42,18 @@ func Run(path string, out io.Writer) (failed int, err error) {
 	return failed, nil
 }
 
-// Files lists the *_test.lua files under path (or path itself), sorted.
+// Files lists the test files path names, sorted: path itself when it is a
+// *_test.lua file; a module's tests when it is a module file (NAME.lua: the
+// NAME_test.lua beside it; a folder module's init.lua or other file: the
+// *_test.lua files of its folder); every *_test.lua below it when it is a
+// folder. A module without tests is an error that says where they go.
 func Files(path string) ([]string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("script tests: %w", err)
 	}
 	if !fi.IsDir() {
-		return []string{path}, nil
+		return moduleTests(path)
 	}
 	var files []string
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
@@ -66,6 +70,30 @@ func Files(path string) ([]string, error) {
 	})
 	sort.Strings(files)
 	return files, err
+}
+
+// moduleTests is Files for a path that is a file.
+func moduleTests(path string) ([]string, error) {
+	base := filepath.Base(path)
+	switch {
+	case strings.HasSuffix(base, "_test.lua"):
+		return []string{path}, nil
+	case !strings.HasSuffix(base, ".lua"):
+		return nil, fmt.Errorf("script tests: %s is not a Lua file: give a *_test.lua file, a module or a folder", path)
+	}
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(filepath.Join(dir, "init.lua")); err == nil {
+		files, err := Files(dir) // a file of a folder module: the folder's tests
+		if err == nil && len(files) == 0 {
+			err = fmt.Errorf("script tests: module %s has no tests yet: write them in %s (see docs/script-tests.md)", filepath.Base(dir), filepath.Join(dir, filepath.Base(dir)+"_test.lua"))
+		}
+		return files, err
+	}
+	test := strings.TrimSuffix(path, ".lua") + "_test.lua"
+	if _, err := os.Stat(test); err != nil {
+		return nil, fmt.Errorf("script tests: module %s has no tests yet: write them in %s (see docs/script-tests.md)", strings.TrimSuffix(base, ".lua"), test)
+	}
+	return []string{test}, nil
 }
 
 // Result is the outcome of one test file.
