@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -435,4 +437,50 @@ func dialWS(t *testing.T, addr, path, token string) *websocket.Conn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// TestOBSConnectFailuresAreNamed: PUT /api/connections/obs says why it could
+// not connect when nothing listens or the server is not obs-websocket 5.
+func TestOBSConnectFailuresAreNamed(t *testing.T) {
+	e := newConnEnv(t, connections.Flags{}, nil)
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := free.Addr().String()
+	free.Close()
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("not OBS")) }))
+	t.Cleanup(plain.Close)
+	for _, tt := range []struct{ name, addr, want string }{
+		{"nothing listens", refused, "connection refused"},
+		{"not obs-websocket 5", strings.TrimPrefix(plain.URL, "http://"), "wrong version"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := e.do(req{method: "PUT", path: "/api/connections/obs", body: map[string]string{"addr": tt.addr}})
+			if w.Code != http.StatusBadGateway {
+				t.Fatalf("%d %s, want 502", w.Code, w.Body.String())
+			}
+			if r := decode[OBSConnectResponse](t, w); !strings.Contains(r.Error, tt.want) || r.OBS.Addr != tt.addr {
+				t.Fatalf("answer = %+v, want an error saying %q", r, tt.want)
+			}
+		})
+	}
+}
+
+// TestRejectedStoredLoginShowsAsAnError: a stored token Twitch rejects (and
+// cannot refresh) puts Twitch in the error state with the reason.
+func TestRejectedStoredLoginShowsAsAnError(t *testing.T) {
+	e := newConnEnv(t, connections.Flags{}, nil)
+	if err := (connections.TokenStore{Store: e.mstore}).SaveTokens(twitch.Tokens{AccessToken: "access-secret-1", RefreshToken: "refresh-secret-1"}); err != nil {
+		t.Fatal(err)
+	}
+	// saving the settings starts a client with the stored token, unknown to Twitch
+	if w := e.do(req{method: "PUT", path: "/api/connections/twitch", body: map[string]string{"client_id": "abc123", "channel": "streamer"}}); w.Code != http.StatusOK {
+		t.Fatalf("PUT twitch: %d %s", w.Code, w.Body.String())
+	}
+	st := e.waitState(t, "twitch", connections.StateError)
+	if !strings.Contains(st.Twitch.LastError, "token rejected") {
+		t.Fatalf("last_error = %q", st.Twitch.LastError)
+	}
+	e.noSecrets(t, e.logs.String())
 }
