@@ -38,9 +38,9 @@ type countingLoader struct {
 	n atomic.Int32
 }
 
-func (c *countingLoader) Load(ctx context.Context, src engine.Source, reg *engine.Registry) (engine.Instance, error) {
+func (c *countingLoader) Load(ctx context.Context, src engine.Source, host engine.Host) (engine.Instance, error) {
 	c.n.Add(1)
-	return c.Loader.Load(ctx, src, reg)
+	return c.Loader.Load(ctx, src, host)
 }
 
 // A second engine whose port is taken fails before it loads any module, and
