@@ -177,16 +177,16 @@ func (w *watchdog) run() {
 		heapEvery++
 		if w.heapMax > 0 && heapEvery%2 == 0 {
 			if h := heapBytes(); h > w.heapMax {
-				cut := false
 				w.mu.Lock()
 				for b := range w.budgets {
 					b.cutIf(func(int64, int64) error {
-						cut = true
 						return fmt.Errorf("%w: the engine's heap reached %d MiB (limit %d MiB) while this handler ran", errHeap, h>>20, w.heapMax>>20)
 					})
 				}
 				w.mu.Unlock()
-				if cut && w.onHeap != nil {
+				// also when nothing ran: a module may hold the memory in
+				// sleeping invocations or queued events (onHeap limits itself)
+				if w.onHeap != nil {
 					go w.onHeap()
 				}
 			}

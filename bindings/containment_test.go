@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/starstreamer/starstreamer/engine"
 )
 
 // containCase is one hostile script of the corpus: it runs beside the healthy
@@ -273,4 +275,57 @@ on_event("slow.tick", function() local t = os.clock() while os.clock() - t < 0.0
 	}
 	te.chatLine("!ping")
 	te.waitChat("pong m-!ping")
+}
+
+// Memory a module holds in the locals of a sleeping handler is found, and
+// that module is the one stopped.
+func TestMemoryHeldBySleepingLocalsIsFound(t *testing.T) {
+	te := newTestEngine(t, map[string]string{
+		"ping.lua": pingModule,
+		"sleeper.lua": `module { name = "sleeper" }
+on_event("hold.it", function()
+  local s, t = string.rep("x", 1048576), {}
+  for i = 1, 40 do t[i] = s .. i end
+  sleep(3600)
+end)`,
+	}, func(c *Config) { c.HeapLimit = 128 << 20 })
+	for i := 0; i < 5; i++ { // 200 MB, each invocation's share in its own locals
+		te.emit("hold.it", nil)
+	}
+	waitFor(t, 30*time.Second, func() bool { return te.module("sleeper").Status == "failed" })
+	if st := te.module("sleeper"); !strings.Contains(st.LastError, "held about") {
+		t.Fatalf("last error %q", st.LastError)
+	}
+	te.chatLine("!ping")
+	te.waitChat("pong m-!ping")
+}
+
+// Events waiting in mailboxes are charged to the module that emitted them,
+// once each, not to an innocent module that receives them too.
+func TestQueuedEventsAreChargedToTheirEmitter(t *testing.T) {
+	te := newTestEngine(t, map[string]string{
+		"listener.lua": `module { name = "listener" }
+on_event("big.*", function() end)`,
+		"flooder.lua": `module { name = "flooder" }
+on_event("big.ev", function() end)`,
+	})
+	byName := map[string]*instance{}
+	for _, in := range te.rt.wd.instances() {
+		byName[in.name] = in
+	}
+	// hold both loops, so that what is emitted stays queued
+	release := make(chan struct{})
+	for _, in := range byName {
+		in.post(message{fn: func() { <-release }})
+	}
+	defer close(release)
+	big := strings.Repeat("x", 1<<20)
+	for i := 0; i < 20; i++ {
+		te.bus.Emit(&engine.Event{Type: "big.ev", Source: "module:flooder", Data: map[string]any{"s": big}})
+	}
+	te.emit("big.other", map[string]any{"s": big}) // from outside: charged to the mailbox that holds it
+	held := te.rt.queuedBytes([]*instance{byName["listener"], byName["flooder"]})
+	if f, l := held[byName["flooder"]], held[byName["listener"]]; f < 20<<20 || f > 22<<20 || l < 1<<20 || l > 2<<20 {
+		t.Fatalf("flooder holds %d bytes, listener %d", f, l)
+	}
 }

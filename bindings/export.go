@@ -3,6 +3,7 @@ package bindings
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/starstreamer/starstreamer/engine"
 
@@ -49,7 +50,22 @@ func (in *instance) installExport(L *lua.LState) {
 		return in.yieldFor(L, "call", func(ctx context.Context, resume func(func() []lua.LValue)) {
 			go func() {
 				res, err := in.reg.Call(ctx, target, args)
+				// results on their way count as this module's memory, and are capped
+				n := valuesBytes(res)
+				if err == nil && in.pendingBytes.Add(n) > maxPendingBytes {
+					in.pendingBytes.Add(-n)
+					res, n = nil, 0
+					err = fmt.Errorf("call %s: more than %d MiB of call results are waiting for this module", target, maxPendingBytes>>20)
+				}
+				var released atomic.Bool
+				release := func() {
+					if released.CompareAndSwap(false, true) {
+						in.pendingBytes.Add(-n)
+					}
+				}
+				context.AfterFunc(ctx, release) // also when the results are never taken
 				resume(func() []lua.LValue {
+					release()
 					if err != nil {
 						return []lua.LValue{lua.LNil, lua.LString(err.Error())}
 					}
@@ -62,6 +78,20 @@ func (in *instance) installExport(L *lua.LState) {
 			}()
 		})
 	}))
+}
+
+// maxPendingBytes bounds the call results waiting to be handed to one
+// module's invocations (each call's are at most maxValueBytes of strings).
+const maxPendingBytes = 64 << 20
+
+// valuesBytes estimates the memory of copied values.
+func valuesBytes(vals []any) int64 {
+	budget := maxValueItems
+	var n int64
+	for _, v := range vals {
+		n += eventBytes(&engine.Event{Data: map[string]any{"": v}}, &budget)
+	}
+	return n
 }
 
 func (in *instance) installCommands(L *lua.LState) {

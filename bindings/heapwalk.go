@@ -1,6 +1,10 @@
 package bindings
 
 import (
+	"reflect"
+	"unsafe"
+
+	"github.com/starstreamer/starstreamer/engine"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -12,7 +16,74 @@ const (
 	sizeString    = 16
 	sizeFunction  = 80
 	sizeUserdata  = 64
+	sizeThread    = 16 << 10 // a coroutine's LState with small stacks
 )
+
+// threadValues returns the live registers of th: the locals, arguments and
+// temporaries of every frame on its stack. gopher-lua keeps them in an
+// unexported field (LState.reg: array[:top]), read here by reflection; if an
+// upgrade moves it, this returns nil and TestMemoryHeldBySleepingLocalsIsFound
+// fails.
+func threadValues(th *lua.LState) []lua.LValue {
+	reg := reflect.ValueOf(th).Elem().FieldByName("reg")
+	if reg.Kind() != reflect.Pointer || reg.IsNil() {
+		return nil
+	}
+	arr, top := reg.Elem().FieldByName("array"), reg.Elem().FieldByName("top")
+	if arr.Kind() != reflect.Slice || arr.Type().Elem() != reflect.TypeOf((*lua.LValue)(nil)).Elem() || top.Kind() != reflect.Int {
+		return nil
+	}
+	all := *(*[]lua.LValue)(unsafe.Pointer(arr.UnsafeAddr()))
+	n := min(int(top.Int()), len(all))
+	out := make([]lua.LValue, 0, n)
+	for _, v := range all[:n] {
+		if v != nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// eventBytes estimates what e's data holds, visiting at most *budget values.
+func eventBytes(e *engine.Event, budget *int) int64 {
+	var walk func(v any) int64
+	walk = func(v any) int64 {
+		if *budget--; *budget < 0 {
+			return 0
+		}
+		switch x := v.(type) {
+		case string:
+			return sizeString + int64(len(x))
+		case map[string]any:
+			n := int64(sizeTable)
+			for k, val := range x {
+				n += sizeEntry + int64(len(k)) + walk(val)
+			}
+			return n
+		case []any:
+			n := int64(sizeTable)
+			for _, val := range x {
+				n += sizeArraySlot + walk(val)
+			}
+			return n
+		}
+		return sizeArraySlot
+	}
+	return sizeTable + walk(e.Data)
+}
+
+// queuedEvents returns the events waiting in the mailbox (any goroutine).
+func (in *instance) queuedEvents() []*engine.Event {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := make([]*engine.Event, 0, len(in.queue))
+	for _, m := range in.queue {
+		if m.ev != nil {
+			out = append(out, m.ev)
+		}
+	}
+	return out
+}
 
 // estimateHeap adds up what the VM's globals, registry, handlers, timers,
 // exports and required modules reach: tables with
@@ -38,6 +109,23 @@ func (in *instance) estimateHeap(maxObjects int) (bytes int64, complete bool) {
 	}
 	for _, v := range in.required {
 		stack = append(stack, v)
+	}
+	// the stacks of coroutines: invocations waiting (a handler asleep on a
+	// huge local), pcall children, and the script's own coroutines
+	threads := 0
+	walkThread := func(th *lua.LState) {
+		threads++
+		vals := threadValues(th)
+		bytes += sizeThread + int64(len(vals))*sizeArraySlot
+		stack = append(stack, vals...)
+	}
+	for th := range in.threads {
+		walkThread(th)
+	}
+	for k := range in.cos {
+		if th := k.Value(); th != nil && !th.Dead {
+			walkThread(th)
+		}
 	}
 	objects := 0
 	for len(stack) > 0 {

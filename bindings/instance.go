@@ -41,6 +41,8 @@ type instance struct {
 	dropped atomic.Uint64
 	fullAt  atomic.Int64 // unix nanos of the last mailbox-full report
 
+	pendingBytes atomic.Int64 // call results on their way to this module (see maxPendingBytes)
+
 	done    chan struct{} // closed when the loop has exited
 	ctx     context.Context
 	cancel  context.CancelFunc

@@ -100,7 +100,9 @@ func (rt *Runtime) memoryPressure() {
 	walkStart := time.Now()
 	var worst *instance
 	var worstBytes int64
-	for _, in := range rt.wd.instances() {
+	instances := rt.wd.instances()
+	held := rt.queuedBytes(instances)
+	for _, in := range instances {
 		var est int64
 		// A VM busy elsewhere (a long Go call) is skipped after 2 s, but a
 		// walk once started is waited for: it is bounded by its object count,
@@ -111,7 +113,11 @@ func (rt *Runtime) memoryPressure() {
 			in.heapEst = est
 			in.stMu.Unlock()
 		})
-		if err == nil && est > worstBytes {
+		if err != nil {
+			est = 0 // not walked: what else it holds still counts
+		}
+		est += held[in] + in.pendingBytes.Load()
+		if est > worstBytes {
 			worst, worstBytes = in, est
 		}
 	}
@@ -121,8 +127,37 @@ func (rt *Runtime) memoryPressure() {
 		rt.log.Warn("the heap is over its limit, but no module holds a large share of it", "heap_mib", h>>20, "limit_mib", rt.cfg.HeapLimit>>20, "largest_mib", worstBytes>>20)
 		return
 	}
-	reason := fmt.Sprintf("stopped: it held about %d MiB between events while the engine's heap was at %d MiB, over the %d MiB limit (does it keep growing a table?)", worstBytes>>20, h>>20, rt.cfg.HeapLimit>>20)
+	reason := fmt.Sprintf("stopped: it held about %d MiB between events (its data, coroutines, %d MiB of events it emitted still queued, %d MiB of call results on their way) while the engine's heap was at %d MiB, over the %d MiB limit (does it keep growing a table?)", worstBytes>>20, held[worst]>>20, worst.pendingBytes.Load()>>20, h>>20, rt.cfg.HeapLimit>>20)
 	worst.reg.Quarantine(context.Background(), worst.name, reason)
+}
+
+// queuedBytes estimates what the events waiting in the mailboxes hold, each
+// event once, charged to the module that emitted it (it is the one that can
+// stop), else to the module whose mailbox holds it.
+func (rt *Runtime) queuedBytes(instances []*instance) map[*instance]int64 {
+	byName := map[string]*instance{}
+	for _, in := range instances {
+		if cur, ok := byName[in.name]; !ok || in.started.Load() && !cur.started.Load() {
+			byName[in.name] = in
+		}
+	}
+	held := map[*instance]int64{}
+	seen := map[*engine.Event]bool{}
+	budget := 10_000_000 // values visited in all
+	for _, in := range instances {
+		for _, e := range in.queuedEvents() {
+			if seen[e] {
+				continue
+			}
+			seen[e] = true
+			owner := in
+			if src, ok := strings.CutPrefix(e.Source, "module:"); ok && byName[src] != nil {
+				owner = byName[src]
+			}
+			held[owner] += eventBytes(e, &budget)
+		}
+	}
+	return held
 }
 
 // maxArrayIndex bounds a table's array part. gopher-lua fills the array part
