@@ -200,8 +200,13 @@ func TestConnectFromTheAPIWithoutARestart(t *testing.T) {
 	if code := e.call("POST", "/api/connections/twitch/login", "", &lc); code != http.StatusOK || lc["user_code"] != "ABCDEFGH" || lc["verification_uri"] == nil || lc["expires_in"] == nil {
 		t.Fatalf("POST login: %d %v", code, lc)
 	}
+	obsSince := obSt["since"]
 	tw.ApproveDevice()
 	e.waitFor("twitch connected", func() bool { twSt, _ = e.conns(); return twSt["state"] == "connected" })
+	// Connecting Twitch left the OBS connection alone: the same one, still up.
+	if _, ob := e.conns(); ob["state"] != "connected" || ob["since"] != obsSince {
+		t.Errorf("OBS after the Twitch login: %v (connected since %v before)", ob, obsSince)
+	}
 	e.call("POST", "/api/events", `{"type":"deck.say","data":{"text":"hello from the panel login"}}`, nil)
 	if !tw.WaitFor(obsWait, func() bool {
 		for _, m := range tw.ChatMessages() {
