@@ -20,7 +20,7 @@ var eventDocs = []Doc{
 	{Name: "trigger.command", Syntax: "trigger.command(name, opts) -> trigger", Context: "load, handler",
 		Summary: "opts: aliases (list), permission (everyone|subscriber|vip|moderator|broadcaster), cooldown and user_cooldown (seconds, kept across reloads and restarts), cooldown_reply (the answer while it cools down: a text where {user}, {command} and {remaining} are replaced, true for the default text, false for none; default: the module's cooldown_reply), usage and min_args (fewer arguments get \"Usage: ...\" as a reply), description."},
 	{Name: "filter.not_bot", Syntax: "filter.not_bot()", Context: "load, handler", Summary: "Skips what bots said: lines this engine sent (data.from_bot, also when the bot chats as the broadcaster), a separate bot account, and known bots such as Nightbot."},
-	{Name: "filter.subscriber", Syntax: "filter.subscriber()", Context: "load, handler", Summary: "Passes subscribers (and moderators, the broadcaster)."},
+	{Name: "filter.subscriber", Syntax: "filter.subscriber()", Context: "load, handler", Summary: "Passes subscribers, VIPs, moderators and the broadcaster (each level passes the checks of the levels below it)."},
 	{Name: "filter.vip", Syntax: "filter.vip()", Context: "load, handler", Summary: "Passes VIPs, moderators and the broadcaster."},
 	{Name: "filter.moderator", Syntax: "filter.moderator()", Context: "load, handler", Summary: "Passes moderators and the broadcaster."},
 	{Name: "filter.broadcaster", Syntax: "filter.broadcaster()", Context: "load, handler", Summary: "Passes the broadcaster only."},

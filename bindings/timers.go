@@ -14,7 +14,7 @@ var timerDocs = []Doc{
 	{Name: "after", Syntax: "after(seconds, fn) -> timer", Context: "load, handler",
 		Summary: "Calls fn once after seconds (at least 0.05). timer:cancel() stops it. Timers end with the module (unload, reload). At most 256 timers per module."},
 	{Name: "every", Syntax: "every(seconds, fn) -> timer", Context: "load, handler",
-		Summary: "Calls fn every seconds (at least 0.05). timer:cancel() stops it."},
+		Summary: "Calls fn every seconds (at least 0.05). timer:cancel() stops it. Timers end with the module (unload, reload); after and every share the limit of 256 timers per module."},
 }
 
 const (

@@ -177,7 +177,7 @@ function trigger.command(name, opts) end
 ---@return Filter
 function filter.not_bot() end
 
----Passes subscribers (and moderators, the broadcaster).
+---Passes subscribers, VIPs, moderators and the broadcaster (each level passes the checks of the levels below it).
 ---
 ---Context: load, handler
 ---@return Filter
@@ -254,7 +254,7 @@ function sleep(seconds) end
 ---@return Timer
 function after(seconds, fn) end
 
----Calls fn every seconds (at least 0.05). timer:cancel() stops it.
+---Calls fn every seconds (at least 0.05). timer:cancel() stops it. Timers end with the module (unload, reload); after and every share the limit of 256 timers per module.
 ---
 ---Context: load, handler
 ---@param seconds number
