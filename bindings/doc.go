@@ -66,7 +66,9 @@
 //   - "attempt to call a non-function object" is rewritten on the error path
 //     from the calls compiled on the failing line and the VM's globals:
 //     "twitch.sendMessage is nil — did you mean twitch.send_message?"
-//     (explain.go). A CPU-budget cut names the line that was running.
+//     (explain.go); indexing a nil name likewise ("twitc is nil (indexed
+//     with 'send_message') — did you mean twitch?"). A CPU-budget cut names
+//     the line that was running.
 //   - At load, a static pass over the compiled code (lint.go) warns about
 //     globals nobody defines and missing constant fields of the API tables,
 //     with the nearest name. It reads instructions, not types: it warns only

@@ -37,15 +37,15 @@ const nonFunction = "attempt to call a non-function object"
 // and the module's globals as they are now; it runs on the owner goroutine and
 // only on the error path. Any other message is returned as it is.
 func (in *instance) explainCall(msg string) string {
+	if m := indexError.FindStringSubmatchIndex(msg); m != nil {
+		return in.explainIndex(msg, m)
+	}
 	i := strings.Index(msg, nonFunction)
 	if i < 0 {
 		return msg
 	}
-	where := strings.TrimSuffix(msg[:i], " ")
-	file, lineText, ok := cutLast(strings.TrimSuffix(where, ":"), ":")
-	line, err := strconv.Atoi(lineText)
-	proto := in.protos[file]
-	if !ok || err != nil || proto == nil {
+	where, proto, line, ok := in.errorSite(msg[:i])
+	if !ok {
 		return msg
 	}
 	var calls []callee
@@ -73,6 +73,90 @@ func (in *instance) explainCall(msg string) string {
 	}
 	if len(calls) == 1 && !calls[0].global {
 		return fmt.Sprintf("%s %s is not a function (nil or another value)", where, calls[0])
+	}
+	return msg
+}
+
+// errorSite reads "file:line:" in front of a message: the compiled file and
+// the line.
+func (in *instance) errorSite(prefix string) (where string, proto *lua.FunctionProto, line int, ok bool) {
+	where = strings.TrimSuffix(prefix, " ")
+	file, lineText, found := cutLast(strings.TrimSuffix(where, ":"), ":")
+	line, err := strconv.Atoi(lineText)
+	proto = in.protos[file]
+	return where, proto, line, found && err == nil && proto != nil
+}
+
+// indexError is gopher-lua's message for t.key where t is not a table.
+var indexError = regexp.MustCompile(`attempt to index a non-table object\((\w+)\) with key '([^']*)'`)
+
+// explainIndex rewrites "attempt to index a non-table object(nil) with key
+// 'send_message'" into "twitc is nil (indexed with 'send_message') — did you
+// mean twitch?", from the instructions on the failing line that index with
+// that key, like explainCall.
+func (in *instance) explainIndex(msg string, m []int) string {
+	typ, key := msg[m[2]:m[3]], msg[m[4]:m[5]]
+	where, proto, line, ok := in.errorSite(msg[:m[0]])
+	if !ok {
+		return msg
+	}
+	var objs []callee
+	walkProtos(proto, func(p *lua.FunctionProto) {
+		for pc, inst := range p.Code {
+			if lineAt(p, pc) != line {
+				continue
+			}
+			var objReg, keyRK int
+			switch opCode(inst) {
+			case lua.OP_GETTABLE, lua.OP_GETTABLEKS, lua.OP_SELF:
+				objReg, keyRK = argB(inst), argC(inst)
+			case lua.OP_SETTABLE, lua.OP_SETTABLEKS:
+				objReg, keyRK = argA(inst), argB(inst)
+			default:
+				continue
+			}
+			k, ok := rkString(p, keyRK)
+			if !ok {
+				k, ok = loadedString(p, pc, keyRK)
+			}
+			if !ok || k != key {
+				continue
+			}
+			if c, ok := calleeAt(p, pc, objReg, 0); ok {
+				objs = append(objs, c)
+			}
+		}
+	})
+	for _, c := range objs {
+		if !c.global {
+			continue
+		}
+		v, parent := in.lookup(c.path)
+		if v.Type().String() != typ {
+			continue
+		}
+		out := fmt.Sprintf("%s %s is %s (indexed with '%s')", where, c, typ, key)
+		if v == lua.LNil && parent != nil {
+			var names []string
+			parent.ForEach(func(k, val lua.LValue) {
+				if s, ok := k.(lua.LString); ok {
+					if _, tbl := val.(*lua.LTable); tbl {
+						names = append(names, string(s))
+					}
+				}
+			})
+			if s := nearest(c.path[len(c.path)-1], names); s != "" {
+				prefix := strings.Join(c.path[:len(c.path)-1], ".")
+				if prefix != "" {
+					prefix += "."
+				}
+				out += " — did you mean " + prefix + s + "?"
+			}
+		}
+		return out
+	}
+	if len(objs) == 1 && !objs[0].global {
+		return fmt.Sprintf("%s %s is %s (indexed with '%s')", where, objs[0], typ, key)
 	}
 	return msg
 }

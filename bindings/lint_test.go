@@ -225,3 +225,24 @@ func TestEndlessLoopIsReportedAtTheLoop(t *testing.T) {
 		t.Fatalf("want the loop's line (5-7) first: %s", last)
 	}
 }
+
+func TestIndexingANilNameSaysWhichAndSuggests(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{"misspelt API table", "on_event(\"go\", function(e)\n  twitc.send_message(\"hi\")\nend)\n",
+			"x.lua:2: twitc is nil (indexed with 'send_message') — did you mean twitch?"},
+		{"nil field of a table", "state = {}\non_event(\"go\", function(e)\n  state.user.name = \"x\"\nend)\n",
+			"x.lua:3: state.user is nil (indexed with 'name')"},
+		{"a local", "on_event(\"go\", function(e)\n  local cfg\n  print(cfg.limit)\nend)\n",
+			"x.lua:3: cfg is nil (indexed with 'limit')"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			te := newTestEngine(t, map[string]string{"x.lua": "module { name = \"x\" }\n" + tc.src})
+			te.emit("go", nil)
+			var last string
+			waitFor(t, 2*time.Second, func() bool { last = te.module("x").LastError; return last != "" })
+			if want := bumpLine(tc.want); !strings.Contains(last, "/"+want+" (handler ") {
+				t.Errorf("got  %s\nwant %s", last, want)
+			}
+		})
+	}
+}
