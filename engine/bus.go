@@ -344,6 +344,16 @@ func (b *Bus) deliver(e *Event) {
 	b.swap.RUnlock()
 }
 
+// HasTarget reports whether a Target subscription (a module's handler)
+// matches events of type typ now; Go handlers such as the panel's feed do
+// not count. The panel marks an event nobody handles.
+func (b *Bus) HasTarget(typ string) bool {
+	if ValidateType(typ) != nil {
+		return false
+	}
+	return len(b.route(b.tab.Load(), typ).groups) > 0
+}
+
 func (b *Bus) countType(t string) {
 	if c, ok := b.perType.Load(t); ok {
 		c.(*atomic.Uint64).Add(1)

@@ -324,6 +324,9 @@ type EventRequest struct {
 type EventResponse struct {
 	ID   string `json:"id"`
 	Type string `json:"type"`
+	// Unhandled: no module listens to this type (the event is still on the
+	// bus, and the panel's feed shows it marked so).
+	Unhandled bool `json:"unhandled,omitempty"`
 }
 
 func (s *Server) postEvent(c echo.Context) error {
@@ -338,7 +341,7 @@ func (s *Server) postEvent(c echo.Context) error {
 	if err := s.cfg.Bus.Emit(ev); err != nil {
 		return fail(http.StatusBadRequest, "field \"type\": %v", err)
 	}
-	return c.JSON(http.StatusAccepted, EventResponse{ID: ev.ID, Type: ev.Type})
+	return c.JSON(http.StatusAccepted, EventResponse{ID: ev.ID, Type: ev.Type, Unhandled: !s.cfg.Bus.HasTarget(ev.Type)})
 }
 
 // buildEvent validates an API event: a valid type that is not the engine's own,

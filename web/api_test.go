@@ -1,12 +1,14 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/starstreamer/starstreamer/engine"
 	"github.com/starstreamer/starstreamer/platform/obs"
@@ -502,5 +504,57 @@ func TestTokenIsCreatedOnceAndKept(t *testing.T) {
 	b, _ := Token(e.store)
 	if a != b || len(a) != 64 || a != e.token {
 		t.Errorf("tokens %q %q", a, b)
+	}
+}
+
+// An event no module listens to is still accepted (202), and both the
+// answer and the live feed say it is unhandled; a handled one is not marked.
+func TestUnhandledEventsAreAcceptedAndMarked(t *testing.T) {
+	e := newEnv(t, scripts())
+	addr := e.serve(t)
+	conn := dialWS(t, addr, "/api/ws?pattern=deck.*,twitch.chat.*", e.token)
+	chat := `{"type":"twitch.chat.message","data":{"user":{"id":"1","username":"me","display_name":"Me"},"message":"hi"}}`
+	for _, tc := range []struct {
+		body      string
+		typ       string
+		unhandled bool
+	}{
+		{`{"type":"deck.button","data":{"name":"brb"}}`, "deck.button", true},
+		{chat, "twitch.chat.message", false},
+	} {
+		hr, _ := http.NewRequest("POST", "http://"+addr+"/api/events", strings.NewReader(tc.body))
+		hr.Header.Set("Authorization", "Bearer "+e.token)
+		hr.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got EventResponse
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted || err != nil {
+			t.Fatalf("%s: %d %v", tc.typ, resp.StatusCode, err)
+		}
+		if got.Unhandled != tc.unhandled {
+			t.Errorf("%s: response unhandled = %v, want %v", tc.typ, got.Unhandled, tc.unhandled)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_ = conn.SetReadDeadline(deadline)
+			_, data, err := conn.ReadMessage()
+			if err != nil {
+				t.Fatalf("%s: not on the feed: %v", tc.typ, err)
+			}
+			var m WSMessage
+			if err := json.Unmarshal(data, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Kind == "event" && m.Event.Type == tc.typ {
+				if m.Unhandled != tc.unhandled {
+					t.Errorf("%s: feed unhandled = %v, want %v", tc.typ, m.Unhandled, tc.unhandled)
+				}
+				break
+			}
+		}
 	}
 }

@@ -184,7 +184,11 @@ func (s *Server) authMW(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		ok, via := s.authorized(r)
 		if !ok {
-			if r.Header.Get("Authorization") != "" {
+			if h := r.Header.Get("Authorization"); h != "" {
+				if scheme, _, _ := strings.Cut(strings.TrimSpace(h), " "); !strings.EqualFold(scheme, "Bearer") {
+					// said whatever the value: it tells nothing about the token
+					return fail(http.StatusUnauthorized, "refused: the Authorization header must read Bearer TOKEN (the word Bearer, a space, then the token `starstreamer token` prints); this one does not start with Bearer")
+				}
 				return fail(http.StatusUnauthorized, "refused: wrong API token (see `starstreamer token`)")
 			}
 			return fail(http.StatusUnauthorized, "refused: this call needs the API token (Authorization: Bearer TOKEN; print it with `starstreamer token`) or the panel's session")

@@ -339,3 +339,24 @@ func TestServeShutsDownWithOpenWebSockets(t *testing.T) {
 		t.Fatal("Serve did not return after its context ended")
 	}
 }
+
+// A token sent without "Bearer " is told so, not "wrong API token": the
+// usual mistake of a Stream Deck plugin's header field. The hint does not
+// depend on the value, so it tells nothing about the token.
+func TestTokenWithoutBearerIsToldSo(t *testing.T) {
+	e := newEnv(t, scripts())
+	for _, tc := range []struct{ name, auth, want string }{
+		{"the right token without Bearer", e.token, "must read Bearer TOKEN"},
+		{"a wrong token without Bearer", "nope", "must read Bearer TOKEN"},
+		{"another scheme", "Basic YTpi", "must read Bearer TOKEN"},
+		{"Bearer with a wrong token", "Bearer nope", "wrong API token"},
+	} {
+		w := e.do(req{method: "POST", path: "/api/events", body: `{"type":"a.b"}`, auth: tc.auth})
+		if w.Code != 401 || !strings.Contains(w.Body.String(), tc.want) {
+			t.Errorf("%s: %d %s; want 401 saying %q", tc.name, w.Code, w.Body, tc.want)
+		}
+	}
+	if w := e.do(req{method: "POST", path: "/api/events", body: `{"type":"a.b"}`, auth: "bearer " + e.token}); w.Code != 202 {
+		t.Errorf("lower-case bearer: %d %s", w.Code, w.Body)
+	}
+}

@@ -21,7 +21,8 @@ import (
 // WSMessage is one message of the live feed (GET /api/ws).
 //
 //   - kind "hello": sent first; Pattern is the client's filter.
-//   - kind "event": an event that matches the client's filter.
+//   - kind "event": an event that matches the client's filter; Unhandled
+//     when no module listens to its type (engine.* events are never marked).
 //   - kind "module": a module changed (loaded, reloaded, failed, unloaded,
 //     installed, hot reload included); Module is its state now, nil when it is
 //     gone. Sent to every client whatever its filter.
@@ -35,6 +36,8 @@ type WSMessage struct {
 	Module  *engine.ModuleState `json:"module,omitempty"`
 	Totals  *Totals             `json:"totals,omitempty"`
 	Pattern string              `json:"pattern,omitempty"`
+
+	Unhandled bool `json:"unhandled,omitempty"`
 
 	Connections *connections.Status `json:"connections,omitempty"`
 }
@@ -125,7 +128,8 @@ func (h *hub) dispatch(e *engine.Event) {
 		if c.matches(e.Type) {
 			if evMsg == nil {
 				var err error
-				if evMsg, err = json.Marshal(WSMessage{Kind: "event", Event: e}); err != nil {
+				unhandled := !strings.HasPrefix(e.Type, "engine.") && !h.bus.HasTarget(e.Type)
+				if evMsg, err = json.Marshal(WSMessage{Kind: "event", Event: e, Unhandled: unhandled}); err != nil {
 					h.log.Warn("live feed: event cannot be encoded", "type", e.Type, "err", err)
 					return
 				}

@@ -7,12 +7,14 @@
   let paused = false, count = 0;
 
   // ---- feed ----
-  function row(e) {
+  // unhandled: no module listens to the event's type (the server says so)
+  function row(e, unhandled) {
     const data = JSON.stringify(e.data);
-    const li = h("li", { class: e.type.startsWith("engine.") ? "ty-engine" : "", dataset: { type: e.type } },
+    const cls = (e.type.startsWith("engine.") ? "ty-engine" : "") + (unhandled ? " unhandled" : "");
+    const li = h("li", { class: cls.trim(), dataset: { type: e.type } },
       h("span", { class: "t" }, clock(e.timestamp)),
-      h("span", { class: "ty", title: e.type }, e.type),
-      h("span", { class: "src" }, e.source || ""),
+      h("span", { class: "ty", title: unhandled ? e.type + ": no module handles it" : e.type }, e.type),
+      h("span", { class: "src" }, e.source || "", unhandled ? h("span", { class: "uh", title: "No module listens to this event type" }, " unhandled") : ""),
       h("span", { class: "d", title: "Click to expand" }, data));
     li.querySelector(".d").addEventListener("click", () => {
       li.classList.toggle("open");
@@ -25,7 +27,7 @@
     // the server confirms each filter it applies: keep it on the input
     if (msg.kind === "hello") { $("#feed-filter").dataset.active = msg.pattern || ""; return; }
     if (msg.kind !== "event" || paused) return;
-    list.prepend(row(msg.event));
+    list.prepend(row(msg.event, msg.unhandled));
     while (list.children.length > MAX_ROWS) list.lastChild.remove();
     count++;
     $("#feed-count").textContent = count;
@@ -74,7 +76,7 @@
     btn.disabled = true;
     try {
       const res = await api("POST", "/api/events", { type: $("#fire-type").value.trim(), data });
-      $("#fire-result").textContent = "Fired " + res.type + " · id " + res.id;
+      $("#fire-result").textContent = "Fired " + res.type + " · id " + res.id + (res.unhandled ? " · no module handles it" : "");
     } catch (err) { toast("Not fired: " + err.message, "bad"); } finally { btn.disabled = false; }
   });
 
