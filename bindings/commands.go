@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -46,6 +47,14 @@ func (ct *commandTrigger) info(module string) engine.CommandInfo {
 	return engine.CommandInfo{Module: module, Name: ct.name, Aliases: ct.aliases, Usage: ct.usage, Description: ct.description, Permission: ct.permName}
 }
 
+// A command's texts (usage, cooldown_reply, description) are chat lines or
+// shown in the panel: at most maxCommandText bytes each, and at most
+// maxAliases aliases.
+const (
+	maxCommandText = 500
+	maxAliases     = 32
+)
+
 func (in *instance) newTrigger(L *lua.LState, name string, opts *lua.LTable) *commandTrigger {
 	name = strings.ToLower(strings.TrimSpace(name))
 	if name == "" || strings.ContainsFunc(name, unicode.IsSpace) || len(name) > 64 {
@@ -71,6 +80,9 @@ func (in *instance) newTrigger(L *lua.LState, name string, opts *lua.LTable) *co
 	str := func(k string) string {
 		switch v := opts.RawGetString(k).(type) {
 		case lua.LString:
+			if len(v) > maxCommandText {
+				L.ArgError(2, fmt.Sprintf("%s is %d bytes, at most %d allowed", k, len(v), maxCommandText))
+			}
 			return string(v)
 		case *lua.LNilType:
 			return ""
@@ -79,6 +91,9 @@ func (in *instance) newTrigger(L *lua.LState, name string, opts *lua.LTable) *co
 		return ""
 	}
 	if a, ok := opts.RawGetString("aliases").(*lua.LTable); ok {
+		if a.Len() > maxAliases {
+			L.ArgError(2, fmt.Sprintf("%d aliases, at most %d allowed", a.Len(), maxAliases))
+		}
 		for i := 1; i <= a.Len(); i++ {
 			s, ok := a.RawGetInt(i).(lua.LString)
 			if !ok || strings.TrimSpace(string(s)) == "" {

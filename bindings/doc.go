@@ -108,6 +108,21 @@
 //     (engine.DefaultModuleQuota, Store.SetModuleQuota); a write past it is an
 //     error naming the module and the quota (engine.QuotaError), a staged
 //     transaction cannot stage more than that either.
+//   - Per-module quotas, each an error naming the module and the cap:
+//     handlers (on_event and command) registered at once, 1,000
+//     (Config.MaxHandlers), commands among them 200 (Config.MaxCommands);
+//     event types listed by one on_event, 64 (maxTypesPerHandler); a
+//     command's usage, cooldown_reply and description 500 bytes each, 32
+//     aliases; the text of one twitch.send_message or twitch.reply, 4 KiB
+//     (maxChatText).
+//   - Logs (log.*, print): a message keeps its first 4 KiB, a field its
+//     first 1 KiB (tables are rendered only that far), a line 32 fields; a
+//     module may log 64 KiB a second with bursts of 256 KiB. Past that its
+//     lines are dropped; the log says so once, and how many were dropped
+//     when lines pass again (scriptLog).
+//   - The chat sink (offline chat console, GET /api/chat) keeps per message
+//     4 KiB of text and in all 256 KiB, dropping the oldest
+//     (engine.MaxChatText, engine.MaxChatBytes).
 //   - A Go function is never a coroutine's body: pcall(require, "x"),
 //     coroutine.create(string.upper) and a Go function as a handler run
 //     through a small Lua wrapper (luaBody), so their results are kept.

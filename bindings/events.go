@@ -27,6 +27,9 @@ var eventDocs = []Doc{
 	{Name: "filter.user", Syntax: "filter.user(login, ...)", Context: "load, handler", Summary: "Passes events from the given logins."},
 }
 
+// maxTypesPerHandler bounds the event types one on_event call may list.
+const maxTypesPerHandler = 64
+
 // handler is one on_event registration.
 type handler struct {
 	fn        *lua.LFunction
@@ -147,11 +150,21 @@ func (in *instance) addHandler(L *lua.LState, h *handler, types []string, prio i
 	if in.stopping {
 		L.RaiseError("on_event: module is stopping")
 	}
+	if n := len(in.handlers); n >= in.rt.cfg.MaxHandlers {
+		L.RaiseError("module %s already has %d handlers, the most a module may have: is on_event or command called for every event or in a loop? (off(handle) removes one)", in.name, n)
+	}
 	if h.trigger != nil {
+		cmds := 0
 		for other := range in.handlers {
-			if other.trigger != nil && !other.dead && other.trigger.overlaps(h.trigger) {
-				L.RaiseError("command %s is already registered by this module (at %s)", h.trigger.name, other.where)
+			if other.trigger != nil && !other.dead {
+				cmds++
+				if other.trigger.overlaps(h.trigger) {
+					L.RaiseError("command %s is already registered by this module (at %s)", h.trigger.name, other.where)
+				}
 			}
+		}
+		if cmds >= in.rt.cfg.MaxCommands {
+			L.RaiseError("module %s already has %d commands, the most a module may have", in.name, cmds)
 		}
 	}
 	h.sub = &engine.Subscription{
@@ -191,6 +204,9 @@ func checkTypes(L *lua.LState, n int) []string {
 	case lua.LString:
 		return []string{string(v)}
 	case *lua.LTable:
+		if v.Len() > maxTypesPerHandler {
+			L.ArgError(n, fmt.Sprintf("%d event types; one handler may list at most %d (use a glob such as \"twitch.*\")", v.Len(), maxTypesPerHandler))
+		}
 		var out []string
 		for i := 1; i <= v.Len(); i++ {
 			s, ok := v.RawGetInt(i).(lua.LString)

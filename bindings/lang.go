@@ -2,7 +2,6 @@ package bindings
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
@@ -46,7 +45,6 @@ func (in *instance) installLang(L *lua.LState) {
 		L.SetGlobal(n, L.NewFunction(in.luaPcall))
 	}
 	L.SetGlobal("xpcall", L.NewFunction(in.luaXpcall))
-	L.SetGlobal("print", L.NewFunction(in.luaPrint))
 	L.SetGlobal("load", L.NewFunction(in.luaLoad))
 	L.SetGlobal("loadstring", L.NewFunction(in.luaLoad))
 	in.installCoroutines(L)
@@ -164,15 +162,6 @@ func (in *instance) applyMsgh(inv *invocation, ev lua.LValue, msgh *lua.LFunctio
 		return nil
 	})
 	return v, err
-}
-
-func (in *instance) luaPrint(L *lua.LState) int {
-	parts := make([]string, L.GetTop())
-	for i := range parts {
-		parts[i] = L.ToStringMeta(L.Get(i + 1)).String()
-	}
-	in.rt.log.Info(strings.Join(parts, "\t"), "module", in.name, "at", callerWhere(L))
-	return 0
 }
 
 // load(text [, name]) compiles text (never bytecode) with the sandbox's checks.

@@ -39,6 +39,11 @@ type Config struct {
 	// once (most of them sleeping or waiting); past it new events are refused
 	// and counted as errors.
 	MaxRunning int // default 1000
+	// MaxHandlers bounds the handlers (on_event and command) one module may
+	// have registered at once, MaxCommands the commands among them; past
+	// them on_event and command raise an error.
+	MaxHandlers int // default 1000
+	MaxCommands int // default 200
 
 	Twitch Twitch // nil: offline (messages go to Chat)
 	OBS    OBS    // nil: offline (obs.* calls fail with a clear error)
@@ -193,6 +198,12 @@ func NewRuntime(cfg Config) *Runtime {
 	}
 	if cfg.MaxRunning <= 0 {
 		cfg.MaxRunning = 1000
+	}
+	if cfg.MaxHandlers <= 0 {
+		cfg.MaxHandlers = 1000
+	}
+	if cfg.MaxCommands <= 0 {
+		cfg.MaxCommands = 200
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

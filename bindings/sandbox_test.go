@@ -74,8 +74,15 @@ func TestHostileScriptsAreContained(t *testing.T) {
 		{"load of text over the compile limit", `command("!x", function() assert(load("return '" .. string.rep("x", 300000) .. "'")) end)`, "!x", "at most 262144 allowed"},
 		{"os.date with a huge format", `command("!x", function() os.date(string.rep("%c", 500000)) end)`, "!x", "format too long"},
 		{"string.format %q of a huge string", `command("!x", function() string.format("%q", string.rep("\n", 1000000)) end)`, "!x", "too large"},
+		// quotas (issue class 5)
+		{"on_event called in every handler", `command("!x", function() for i = 1, 2000 do on_event("some.thing", function() end) end end)`, "!x", "handlers, the most a module may have"},
+		{"commands registered in a loop", `for i = 1, 300 do command("!c" .. i, function() end) end`, "", "commands, the most a module may have"},
+		{"one handler for a thousand types", `local t = {} for i = 1, 1000 do t[i] = "a.b" .. i end on_event(t, function() end)`, "", "at most 64"},
+		{"a megabyte cooldown reply", `command("!x", { cooldown = 1, cooldown_reply = string.rep("x", 1000000) }, function() end)`, "", "cooldown_reply is 1000000 bytes, at most 500 allowed"},
+		{"a 2 MiB chat message", `command("!x", function() local s = string.rep("x", 1048576) twitch.send_message(s .. s) end)`, "!x", "one call may send at most 4096"},
+		{"a reply to a forged huge message id", `command("!x", function() twitch.reply({ data = { message_id = string.rep("x", 1000) } }, "hi") end)`, "!x", "not a chat message id"},
 		{"emit of a table repeating a big string", `command("!x", function()
-			local s, t = string.rep("x", 1048576), {} for i = 1, 100000 do t[i] = s end emit("big.one", { t = t }) end)`, "!x", "more than 4194304 bytes of strings"},
+			local s, t = string.rep("x", 1048576), {} for i = 1, 10 do t[i] = s end emit("big.one", { t = t }) end)`, "!x", "more than 4194304 bytes of strings"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,7 +91,8 @@ func TestHostileScriptsAreContained(t *testing.T) {
 				"hostile.lua": "module { name = \"hostile\", permissions = { \"twitch.chat\" } }\n" + tc.code,
 			}, func(c *Config) {
 				c.HeapLimit = 256 << 20
-				c.EmitBurst = 500 // reached well inside the CPU budget, even under -race
+				c.EmitBurst = 500   // reached well inside the CPU budget, even under -race
+				c.MaxHandlers = 250 // likewise (commands stop at 200 before)
 			})
 			if tc.name == "sleep at top level is refused" {
 				// the top level may not wait (nor act): the load fails, naming why

@@ -3,6 +3,7 @@ package bindings
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/starstreamer/starstreamer/engine"
@@ -11,7 +12,7 @@ import (
 
 var twitchDocs = []Doc{
 	{Name: "twitch.send_message", Syntax: "twitch.send_message(text) -> true | nil, err", Context: "handler", Permission: "twitch.chat", Yields: true,
-		Summary: "Sends a chat message through the rate-limited queue (long text is split at word boundaries). Offline, it goes to the panel's chat console."},
+		Summary: "Sends a chat message through the rate-limited queue (long text is split at word boundaries; one call sends at most 4 KiB). Offline, it goes to the panel's chat console."},
 	{Name: "twitch.reply", Syntax: "twitch.reply(event, text) -> true | nil, err", Context: "handler", Permission: "twitch.chat", Yields: true,
 		Summary: "Replies to the chat message of event."},
 	{Name: "twitch.create_clip", Syntax: "twitch.create_clip() -> {id, url, edit_url} | nil, err", Context: "handler", Permission: "twitch.clips", Yields: true,
@@ -106,11 +107,26 @@ func (in *instance) platformCall(L *lua.LState, what string, call func(ctx conte
 
 func retTrue() []lua.LValue { return []lua.LValue{lua.LTrue} }
 
+// maxChatText bounds the text one twitch.send_message or twitch.reply may
+// send. Twitch shows at most 500 characters per message and the chat queue
+// splits longer text, so this is about eight messages; 20 calls of 64 MiB
+// once held 0.94 GB in the offline chat console.
+const maxChatText = 4 << 10
+
+// chatText is argument n, a chat text within maxChatText.
+func chatText(L *lua.LState, n int, what string) string {
+	text := L.CheckString(n)
+	if len(text) > maxChatText {
+		L.ArgError(n, fmt.Sprintf("%s text is %d bytes; one call may send at most %d (Twitch shows 500 characters per message)", what, len(text), maxChatText))
+	}
+	return text
+}
+
 func (in *instance) installTwitch(L *lua.LState) {
 	t := L.NewTable()
 	t.RawSetString("send_message", L.NewFunction(func(L *lua.LState) int {
 		in.need(L, "twitch.chat", "twitch.send_message")
-		text := L.CheckString(1)
+		text := chatText(L, 1, "twitch.send_message")
 		return in.platformCall(L, "twitch.send_message", func(ctx context.Context) (func() []lua.LValue, error) {
 			return retTrue, in.rt.twitch().SendMessage(ctx, text)
 		})
@@ -118,10 +134,13 @@ func (in *instance) installTwitch(L *lua.LState) {
 	t.RawSetString("reply", L.NewFunction(func(L *lua.LState) int {
 		in.need(L, "twitch.chat", "twitch.reply")
 		ev := L.CheckTable(1)
-		text := L.CheckString(2)
+		text := chatText(L, 2, "twitch.reply")
 		parent := ""
 		if d, ok := ev.RawGetString("data").(*lua.LTable); ok {
 			parent = lua.LVAsString(d.RawGetString("message_id"))
+		}
+		if len(parent) > 128 {
+			L.ArgError(1, fmt.Sprintf("event.data.message_id is %d bytes: not a chat message id", len(parent)))
 		}
 		return in.platformCall(L, "twitch.reply", func(ctx context.Context) (func() []lua.LValue, error) {
 			if parent == "" {

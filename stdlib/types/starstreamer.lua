@@ -306,7 +306,7 @@ function store.keys(prefix, limit) end
 ---@return string? err
 function store.update(function(tx) ... end) end
 
----Logs msg at info level with the module's name, the calling line and the fields table.
+---Logs msg at info level with the module's name, the calling line and the fields table. A message keeps its first 4 KiB, a field its first 1 KiB, a line its first 32 fields; a module may log 64 KiB a second (bursts of 256 KiB), past that its lines are dropped and the log says so once.
 ---
 ---Context: anywhere
 ---@param msg string
@@ -362,7 +362,7 @@ function commands() end
 ---@return any
 function require(name) end
 
----Sends a chat message through the rate-limited queue (long text is split at word boundaries). Offline, it goes to the panel's chat console.
+---Sends a chat message through the rate-limited queue (long text is split at word boundaries; one call sends at most 4 KiB). Offline, it goes to the panel's chat console.
 ---
 ---Context: handler · permission: twitch.chat · yields
 ---@param text string

@@ -1,0 +1,78 @@
+package bindings
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// countingHandler counts the bytes of the log lines written, and keeps the
+// messages of the engine's own warnings about a module.
+type countingHandler struct {
+	mu       sync.Mutex
+	bytes    int
+	lines    int
+	warnings []string
+}
+
+func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler            { return h }
+func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lines++
+	h.bytes += len(r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		h.bytes += len(a.Key) + len(a.Value.String())
+		return true
+	})
+	if r.Level == slog.LevelWarn && strings.Contains(r.Message, "logs") {
+		h.warnings = append(h.warnings, r.Message)
+	}
+	return nil
+}
+
+// 1 MiB log fields and print made 315 MB of log from one chat line. Fields
+// and messages are cut, a module's log rate is bounded, and the log says
+// once that lines are being dropped.
+func TestLogFloodIsCutAndRateLimited(t *testing.T) {
+	h := &countingHandler{}
+	te := newTestEngine(t, map[string]string{
+		"ping.lua": pingModule,
+		"noisy.lua": `module { name = "noisy", permissions = { "twitch.chat" } }
+command("!x", function(event)
+  local big = string.rep("x", 1048576)
+  for i = 1, 300 do
+    log.info(big, { a = big, b = { big, big }, n = i })
+    print(big, big)
+  end
+  twitch.reply(event, "noisy done")
+end)
+command("!y", function(event) log.info("calm") twitch.reply(event, "calm done") end)`,
+	}, func(c *Config) { c.Logger = slog.New(h); c.HandlerBudget = 5 * time.Second })
+	te.chatLine("!x")
+	te.waitChat("noisy done")
+	h.mu.Lock()
+	bytes, warnings := h.bytes, append([]string(nil), h.warnings...)
+	h.mu.Unlock()
+	if bytes > 1<<20 {
+		t.Fatalf("one chat line made %d bytes of log", bytes)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "module noisy logs more than 64 KiB a second") {
+		t.Fatalf("warnings: %q", warnings)
+	}
+	time.Sleep(time.Second) // the module's log budget refills
+	te.chatLine("!y")
+	te.waitChat("calm done")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.warnings) != 2 || !strings.Contains(h.warnings[1], "module noisy logs again;") {
+		t.Fatalf("warnings: %q", h.warnings)
+	}
+	te.chatLine("!ping")
+	te.waitChat("pong m-!ping")
+}
