@@ -92,7 +92,8 @@ func TestHostileScriptsAreContained(t *testing.T) {
 			}, func(c *Config) {
 				c.HeapLimit = 256 << 20
 				c.EmitBurst = 500   // reached well inside the CPU budget, even under -race
-				c.MaxHandlers = 250 // likewise (commands stop at 200 before)
+				c.MaxHandlers = 100 // likewise
+				c.MaxCommands = 20
 			})
 			if tc.name == "sleep at top level is refused" {
 				// the top level may not wait (nor act): the load fails, naming why
