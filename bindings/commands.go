@@ -113,7 +113,7 @@ func (in *instance) newTrigger(L *lua.LState, name string, opts *lua.LTable) *co
 	ct.userCooldown = time.Duration(num("user_cooldown") * float64(time.Second))
 	switch v := opts.RawGetString("cooldown_reply").(type) {
 	case lua.LString:
-		ct.cooldownMsg, ct.cooldownSet = string(v), true
+		ct.cooldownMsg, ct.cooldownSet = str("cooldown_reply"), true
 	case lua.LBool:
 		ct.cooldownSet = true
 		if v {

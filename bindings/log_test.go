@@ -76,3 +76,19 @@ command("!y", function(event) log.info("calm") twitch.reply(event, "calm done") 
 	te.chatLine("!ping")
 	te.waitChat("pong m-!ping")
 }
+
+// What module{} declares is shown in the panel and the API: bounded too.
+func TestModuleDeclarationIsBounded(t *testing.T) {
+	for field, want := range map[string]string{
+		`description = string.rep("x", 1000000)`:    "module.description is 1000000 bytes, at most 4096 allowed",
+		`cooldown_reply = string.rep("x", 1000000)`: "module.cooldown_reply is 1000000 bytes, at most 500 allowed",
+		`dependencies = (function() local t = {} for i = 1, 100 do t[i] = "m" .. i end return t end)()`: "module.dependencies has 100 entries, at most 64 allowed",
+	} {
+		te := newTestEngine(t, map[string]string{"ping.lua": pingModule, "big.lua": `module { name = "big", ` + field + ` }`})
+		if st := te.module("big"); st.Status != "failed" || !strings.Contains(st.LastError, want) {
+			t.Errorf("%s: %s %q", field, st.Status, st.LastError)
+		}
+		te.chatLine("!ping")
+		te.waitChat("pong m-!ping")
+	}
+}

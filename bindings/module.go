@@ -39,6 +39,14 @@ func (in *instance) install() {
 	in.installOverlay(L)
 }
 
+// What module{} may declare: texts (name, description, version, author) of
+// at most maxModuleText bytes, lists (dependencies, permissions) of at most
+// maxModuleList entries. They are shown in the panel and the API.
+const (
+	maxModuleText = 4 << 10
+	maxModuleList = 64
+)
+
 func (in *instance) luaModule(L *lua.LState) int {
 	if in.declared {
 		L.RaiseError("module{} is called twice")
@@ -48,6 +56,9 @@ func (in *instance) luaModule(L *lua.LState) int {
 	str := func(k string) string {
 		switch v := t.RawGetString(k).(type) {
 		case lua.LString:
+			if len(v) > maxModuleText {
+				L.ArgError(1, fmt.Sprintf("module.%s is %d bytes, at most %d allowed", k, len(v), maxModuleText))
+			}
 			return string(v)
 		case *lua.LNilType:
 			return ""
@@ -60,6 +71,9 @@ func (in *instance) luaModule(L *lua.LState) int {
 		out := []string{}
 		switch v := t.RawGetString(k).(type) {
 		case *lua.LTable:
+			if v.Len() > maxModuleList {
+				L.ArgError(1, fmt.Sprintf("module.%s has %d entries, at most %d allowed", k, v.Len(), maxModuleList))
+			}
 			for i := 1; i <= v.Len(); i++ {
 				s, ok := v.RawGetInt(i).(lua.LString)
 				if !ok {
@@ -85,6 +99,9 @@ func (in *instance) luaModule(L *lua.LState) int {
 	in.info.Permissions = list("permissions")
 	switch v := t.RawGetString("cooldown_reply").(type) {
 	case lua.LString:
+		if len(v) > maxCommandText {
+			L.ArgError(1, fmt.Sprintf("module.cooldown_reply is %d bytes, at most %d allowed", len(v), maxCommandText))
+		}
 		in.cooldownReply = string(v)
 	case lua.LBool:
 		if v {
