@@ -80,8 +80,8 @@ command("!y", function(event) log.info("calm") twitch.reply(event, "calm done") 
 // What module{} declares is shown in the panel and the API: bounded too.
 func TestModuleDeclarationIsBounded(t *testing.T) {
 	for field, want := range map[string]string{
-		`description = string.rep("x", 1000000)`:    "module.description is 1000000 bytes, at most 4096 allowed",
-		`cooldown_reply = string.rep("x", 1000000)`: "module.cooldown_reply is 1000000 bytes, at most 500 allowed",
+		`description = string.rep("x", 1000000)`:                                                        "module.description is 1000000 bytes, at most 4096 allowed",
+		`cooldown_reply = string.rep("x", 1000000)`:                                                     "module.cooldown_reply is 1000000 bytes, at most 500 allowed",
 		`dependencies = (function() local t = {} for i = 1, 100 do t[i] = "m" .. i end return t end)()`: "module.dependencies has 100 entries, at most 64 allowed",
 	} {
 		te := newTestEngine(t, map[string]string{"ping.lua": pingModule, "big.lua": `module { name = "big", ` + field + ` }`})
