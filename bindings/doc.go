@@ -49,15 +49,10 @@
 //     invocation's Lua runs, summed over its slices; time spent waiting does
 //     not count. On a machine with more busy VMs than cores a handler can be
 //     stopped early, so keep the budget generous.
-//   - There is no per-VM memory limit in gopher-lua. Amplifiers (rep, format,
-//     concat, gsub, unpack) are capped by safelib, and a watchdog stops running
-//     handlers when the Go heap passes Config.HeapLimit. If a full GC does not
-//     bring the heap back under the limit, each VM's reachable data is
-//     estimated (estimateHeap, on its own goroutine) and the module holding the
-//     most is stopped. The estimate does not see locals of suspended
-//     coroutines, and a module sleeping on a huge local escapes it.
-//   - A Go panic that escapes gopher-lua marks the VM corrupt; the module is
-//     then rebuilt from its source by a reload.
+//   - There is no per-VM memory limit in gopher-lua: see Containment below.
+//   - A Go panic that escapes gopher-lua marks the VM corrupt; a live module
+//     is then rebuilt from its source by a reload, once per version (one
+//     that panics while loading just fails).
 //
 // # Errors and warnings that say what was meant
 //
@@ -126,4 +121,75 @@
 //   - A Go function is never a coroutine's body: pcall(require, "x"),
 //     coroutine.create(string.upper) and a Go function as a handler run
 //     through a small Lua wrapper (luaBody), so their results are kept.
+//
+// # Containment: what runs where, under which budget
+//
+// No script, file or request can end the process, hang it, starve the other
+// modules or outlive the engine. The runtime keeps these invariants:
+//
+//   - One gate. Every entry into Lua from Go goes through instance.gate:
+//     resuming an invocation (handler, timer, export, top level, init(),
+//     shutdown()), a Lua filter, an xpcall message handler (also one that
+//     runs after a wait). The gate arms the CPU budget, times the slice,
+//     feeds the module's CPU meter, and recovers a Go panic. Metamethods,
+//     comparators and callbacks reached from Go run inside the slice that
+//     called them, so under its budget. Nothing else calls Lua: Go reads
+//     globals and fields raw (RawGet: init, shutdown, module{} fields,
+//     handler options), so a metatable on _G runs nowhere but in Lua.
+//   - One owner. Only the instance's goroutine touches its LState; it runs
+//     one slice at a time; other goroutines post to its mailbox.
+//   - The runtime's threads are its own. The thread of an invocation and the
+//     children pcall/xpcall/try run on can never be resumed, yielded or
+//     named from Lua: coroutine.* (coroutines.go) acts only on coroutines
+//     the script made (create/wrap), reports their status (running, normal,
+//     suspended, dead), refuses to resume a running or normal one, and
+//     refuses a yield outside such a coroutine or across a Go call.
+//   - Bounded Go recursion. Lua call depth is 200 frames per thread
+//     (vmOptions), coroutines resuming coroutines nest at most 32 deep, and
+//     yield-transparent pcall children nest at most 32 deep (deeper ones are
+//     plain protected calls on the same thread).
+//   - A stop preempts. Stop (unload, reload, SIGTERM) runs on the mailbox's
+//     control lane, ahead of queued work: events delivered before it are
+//     handled for at most 1 s (stopDrain), then dropped and counted;
+//     shutdown() runs with its own budget of 500 ms of Lua and 2 s in all;
+//     a slice still running at either deadline is cut; teardown runs once.
+//     Both phases fit in Stop's context deadline; the engine gives all
+//     modules 3 s on SIGTERM (app.StopTimeout), so the process ends in 5 s.
+//   - Repeat offenders. Each cut of a started module's slice (CPU budget,
+//     its CPU share, a VM panic) and each hit of a quota below is a strike;
+//     5 strikes within a minute (kept per module name, across rebuilds)
+//     quarantine the module through Registry.Quarantine: stopped, shown as
+//     failed with the reason, until loaded again. Heap cuts are not
+//     strikes (they stop whatever runs at that moment; see memory below),
+//     nor are stops.
+//
+// Budgets and caps of one module:
+//
+//   - CPU: Config.HandlerBudget (default 1 s) of run time per invocation,
+//     summed over its slices; a Lua filter has its own; shutdown() 500 ms.
+//     Over all its invocations, chains included (timers re-arming
+//     themselves, events it emits to its own handlers, calls to its own
+//     exports), a module may use half a core on average with 5 s of credit
+//     (cpuShare, cpuCredit); a slice that ends in debt is a strike.
+//   - Invocations in progress (most asleep): Config.MaxRunning (1000); past
+//     it new ones fail, so `return call("self.f", n + 1)` ends there. A
+//     tail-called waiting binding keeps its invocation and its results.
+//   - Mailbox: Config.MailboxSize events (10,000); past it events for that
+//     module are dropped, counted and reported on its status.
+//   - Timers: 256 alive; after() and every() at least 50 ms apart; sleep at
+//     least 10 ms and at most an hour.
+//   - Coroutines of the script: 1000 alive (finished or collected ones do
+//     not count).
+//   - Emits: Config.EmitRate a second (5,000, bursts of 10,000).
+//   - call: 64 arguments and 64 results, sharing one copy budget; call
+//     results on their way to a module at most 64 MiB (maxPendingBytes).
+//   - Memory: the watchdog stops running slices when the Go heap passes
+//     Config.HeapLimit; if a full GC does not bring it back, every module's
+//     holdings are estimated and the largest holder (at least a quarter of
+//     the limit) is stopped. A module's holdings are what its globals,
+//     registry, handlers, timers and exports reach, the stacks of its
+//     coroutines (invocations asleep, pcall children, its own coroutines),
+//     the events queued in any mailbox that it emitted (each counted once;
+//     events from outside count for the mailbox that holds them) and the
+//     call results on their way to it.
 package bindings
