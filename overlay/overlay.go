@@ -451,13 +451,13 @@ func (m *Manager) Replay(name string, n int) (int, error) {
 // testAlerts are the samples the panel's "test alert" buttons queue.
 var testAlerts = map[string]Alert{
 	"follow":        {Title: "New follower", Text: "TestViewer"},
-	"sub":           {Title: "New subscriber", Text: "TestViewer subscribed at tier 1"},
-	"resub":         {Title: "Resubscribed · 14 months", Text: "TestViewer: still here, still hype"},
-	"gift":          {Title: "Gift bomb", Text: "TestViewer gifted 10 subs to the community!"},
-	"raid":          {Title: "Incoming raid", Text: "TestStreamer is raiding with 250 viewers"},
-	"cheer":         {Title: "1,000 bits", Text: "TestViewer cheered: Cheer1000 let's go", Accent: "#1db954"},
-	"channel_point": {Title: "Hydrate!", Text: "TestViewer redeemed Hydrate"},
-	"hype_train":    {Title: "Hype train · level 2", Text: "The hype train reached level 2!"},
+	"sub":           {Title: "New subscriber · tier 1", Text: "TestViewer"},
+	"resub":         {Title: "Resubscribed · 14 months", Text: "TestViewer"},
+	"gift":          {Title: "Gift bomb · 10 subs", Text: "TestViewer"},
+	"raid":          {Title: "Raid · 250 viewers", Text: "TestStreamer"},
+	"cheer":         {Title: "1000 bits", Text: "TestViewer", Accent: "#1db2a5"},
+	"channel_point": {Title: "Hydrate!", Text: "TestViewer"},
+	"hype_train":    {Title: "Hype train · level 2", Text: "Level 2 reached!"},
 }
 
 // TestKinds lists the kinds Test accepts.
@@ -470,18 +470,39 @@ func TestKinds() []string {
 	return out
 }
 
-// Test queues a sample alert of a kind (see TestKinds) on an overlay.
-func (m *Manager) Test(name, kind string) (*Alert, error) {
+// Test queues a sample alert of a kind (see TestKinds) on an overlay. While
+// no browser source is open it is not queued but shown in the panel's
+// previews only (previewOnly true), so trying the look of an overlay never
+// leaves a test alert waiting for the stream.
+func (m *Manager) Test(name, kind string) (a *Alert, previewOnly bool, err error) {
 	t, ok := testAlerts[kind]
 	if !ok {
-		return nil, fmt.Errorf("no test alert %q (known: %v)", kind, TestKinds())
+		return nil, false, fmt.Errorf("no test alert %q (known: %v)", kind, TestKinds())
 	}
-	a := t
+	if !m.Exists(name) {
+		return nil, false, fmt.Errorf("no overlay %q", name)
+	}
+	a = &t
 	a.Overlay, a.Kind, a.Duration, a.Module = name, kind, DefaultDuration, "panel"
-	if err := m.Queue(&a); err != nil {
-		return nil, err
+	m.mu.Lock()
+	b := m.boardLocked(name)
+	if b.sources() == 0 {
+		a.ID, a.Queued = engine.NewEventID(), time.Now()
+		b.broadcast(alertMessage(a), true)
+		m.mu.Unlock()
+		time.AfterFunc(time.Duration(a.Duration*float64(time.Second)), func() {
+			end, _ := json.Marshal(map[string]any{"type": "end", "id": a.ID})
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			b.broadcast(end, true)
+		})
+		return a, true, nil
 	}
-	return &a, nil
+	m.mu.Unlock()
+	if err := m.Queue(a); err != nil {
+		return nil, false, err
+	}
+	return a, false, nil
 }
 
 func (m *Manager) withBoard(name string, fn func(*board)) error {

@@ -358,3 +358,32 @@ func TestKeysSurviveARestart(t *testing.T) {
 		t.Fatalf("key changed across a restart")
 	}
 }
+
+func TestATestAlertWithoutASourceShowsInThePreviewOnly(t *testing.T) {
+	e := newTestEnv(t)
+	preview := e.open("alerts", true)
+	a, previewOnly, err := e.m.Test("alerts", "raid")
+	if err != nil || !previewOnly {
+		t.Fatalf("test: %v %v", previewOnly, err)
+	}
+	if got := preview.next("alert")["alert"].(map[string]any); got["id"] != a.ID || got["kind"] != "raid" {
+		t.Fatalf("preview got %v", got)
+	}
+	if info, _ := e.m.Info("alerts"); len(info.Waiting) != 0 || info.Current != nil {
+		t.Fatalf("the test alert was queued: %s", jsonString(info))
+	}
+	// with a browser source open it goes through the queue like any alert
+	p := e.open("alerts", false)
+	if _, previewOnly, _ := e.m.Test("alerts", "follow"); previewOnly {
+		t.Fatal("with a source open the test alert was preview-only")
+	}
+	if got := p.nextAlert(); got["kind"] != "follow" || got["title"] != "New follower" {
+		t.Fatalf("source got %v", got)
+	}
+	if ev := e.event(EventShown); ev.Data["module"] != "panel" {
+		t.Fatalf("shown %v", ev.Data)
+	}
+	if _, _, err := e.m.Test("alerts", "nope"); err == nil {
+		t.Fatal("an unknown test kind was accepted")
+	}
+}

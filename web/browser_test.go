@@ -17,7 +17,7 @@ import (
 
 // chromiumPath finds Debian's chromium. The browser tests skip only when it is
 // absent and CI is not "true" (.ci/run installs it, so there they always run).
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	t.Helper()
 	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
 		if _, err := os.Stat(p); err == nil {
@@ -35,7 +35,7 @@ func chromiumPath(t *testing.T) string {
 }
 
 // artifacts is test-artifacts/ at the repository root (gitignored).
-func artifacts(t *testing.T) string {
+func artifacts(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join("..", "test-artifacts")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -45,19 +45,24 @@ func artifacts(t *testing.T) string {
 }
 
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	dir string
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t *testing.T) *browser { return newBrowserSized(t, 1360, 1000) }
+
+// newBrowserSized starts a headless Chromium whose viewport is w x h, with
+// sound allowed to play without a click (as in an OBS browser source).
+func newBrowserSized(t testing.TB, w, h int) *browser {
 	exe := chromiumPath(t)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1360, 1000),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(w, h),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)

@@ -21,7 +21,7 @@ type Overlays interface {
 	Skip(name string) error
 	Clear(name string) (int, error)
 	Replay(name string, n int) (int, error)
-	Test(name, kind string) (*overlay.Alert, error)
+	Test(name, kind string) (a *overlay.Alert, previewOnly bool, err error)
 }
 
 // OverlaysResponse is the body of GET /api/overlays.
@@ -110,12 +110,11 @@ func (s *Server) overlayAction(c echo.Context) error {
 		n, err = o.Replay(name, n)
 		result["replayed"] = n
 	case "test":
-		var a *overlay.Alert
-		a, err = o.Test(name, c.QueryParam("kind"))
+		a, previewOnly, err := o.Test(name, c.QueryParam("kind"))
 		if err != nil {
 			return fail(http.StatusBadRequest, "%v", err)
 		}
-		result["alert"] = a
+		result["alert"], result["preview_only"] = a, previewOnly
 	case "rotate-key":
 		var k string
 		k, err = o.RotateKey(name)

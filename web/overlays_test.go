@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -57,10 +58,17 @@ func TestOverlayPanelActions(t *testing.T) {
 	}
 	info := func(r map[string]any) map[string]any { return r["info"].(map[string]any) }
 	r := post("/api/overlays/alerts/test?kind=follow")
-	if a := r["alert"].(map[string]any); a["kind"] != "follow" || a["module"] != "panel" {
-		t.Fatalf("test alert %v", a)
+	if a := r["alert"].(map[string]any); a["kind"] != "follow" || a["module"] != "panel" || r["preview_only"] != true {
+		t.Fatalf("test alert %v", r)
 	}
-	post("/api/overlays/alerts/test?kind=raid")
+	if n := len(info(r)["waiting"].([]any)); n != 0 {
+		t.Fatalf("a test alert without a browser source was queued (%d waiting)", n)
+	}
+	for _, who := range []string{"Alice", "Bob"} {
+		if _, err := e.ov.Alert(context.Background(), "test", map[string]any{"text": who}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if n := len(info(post("/api/overlays/alerts/pause"))["waiting"].([]any)); n != 2 {
 		t.Fatalf("%d waiting, want 2 (no browser source is open)", n)
 	}

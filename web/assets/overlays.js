@@ -29,7 +29,10 @@
     el.querySelector("[data-role=name]").textContent = o.name;
     const tests = el.querySelector("[data-role=tests]");
     for (const k of kinds) {
-      tests.append(h("button", { class: "btn", type: "button", dataset: { test: k }, onclick: () => act(o.name, "test", "?kind=" + k) }, labels[k] || k));
+      tests.append(h("button", { class: "btn", type: "button", dataset: { test: k }, onclick: async () => {
+        const r = await act(o.name, "test", "?kind=" + k);
+        if (r && r.preview_only) toast("No browser source is open: the test alert shows in the preview only.");
+      } }, labels[k] || k));
     }
     el.addEventListener("click", async ev => {
       const b = ev.target.closest("button[data-action]");
