@@ -1,6 +1,6 @@
 // Package app assembles StarStreamer from its parts, in one place:
 //
-//	store -> bus -> platforms (Twitch, OBS) -> Lua runtime -> registry -> watcher -> web
+//	store -> bus -> overlays -> platforms (Twitch, OBS) -> Lua runtime -> registry -> watcher -> web
 //
 // New builds the parts from a Config without starting anything; Run builds
 // them, starts the platform clients and the panel, loads every module and

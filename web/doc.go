@@ -13,7 +13,7 @@
 //   - Template: the test events the /events page fires, in the shapes of docs/events.md.
 //
 // Pages: /modules, /events, /chat, /connections (the header's Twitch and OBS
-// pills link to it). API (JSON, errors as {"error": "..."}):
+// pills link to it), /overlays. API (JSON, errors as {"error": "..."}):
 //
 //	GET  /api/status                     platforms, uptime, totals
 //	GET  /api/modules                    {totals, modules}
@@ -34,7 +34,14 @@
 //	PUT  /api/connections/obs            {addr, password?} → 200 connected, 202 trying, 502 {error, obs}
 //	DELETE /api/connections/obs          disconnect (stays off until the next PUT)
 //	GET  /api/ws?pattern=twitch.*,obs.*  WebSocket feed (send {"pattern": "..."} to change it)
+//	GET  /api/overlays[/{name}]          overlays with their keys, sources, queue (token or session, also for GET)
+//	POST /api/overlays/{name}/{pause,resume,skip,clear,replay?n=,test?kind=,rotate-key}
 //	GET  /metrics                        Prometheus text format
+//
+// With Config.Overlays (package overlay's Manager, through the narrow
+// Overlays interface), /overlay/* is handed to it: the OBS browser-source
+// pages, behind each overlay's own key (?key=) instead of the token, as OBS
+// cannot send headers; the Host check still applies.
 //
 // Security, in the order the middleware applies it:
 //
