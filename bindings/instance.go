@@ -411,10 +411,8 @@ func (in *instance) resume(inv *invocation, fn *lua.LFunction, args []lua.LValue
 			delete(in.ended, th)
 			st, rets = lua.ResumeOK, args
 		} else {
-			if gerr := in.gate(inv, func() error {
-				st, err, rets = in.L.Resume(th, fn, args...)
-				return err
-			}); gerr != nil {
+			var gerr error
+			if st, err, rets, gerr = in.resumeSlice(inv, th, fn, args); gerr != nil {
 				in.finish(inv, nil, gerr)
 				return
 			}
@@ -487,8 +485,30 @@ func (in *instance) gate(inv *invocation, run func() error) (err error) {
 		_ = run()
 		return nil
 	}
+	t0, err := in.enter(inv)
+	if err != nil {
+		return err
+	}
+	defer func() { err = in.leave(inv, t0, recover(), err) }()
+	return run()
+}
+
+// resumeSlice is gate around in.L.Resume(th, fn, args...), without the
+// closure gate would allocate on the hot path (every handler runs here).
+func (in *instance) resumeSlice(inv *invocation, th *lua.LState, fn *lua.LFunction, args []lua.LValue) (st lua.ResumeState, err error, rets []lua.LValue, cut error) {
+	t0, cut := in.enter(inv)
+	if cut != nil {
+		return lua.ResumeError, nil, nil, cut
+	}
+	defer func() { cut = in.leave(inv, t0, recover(), err) }()
+	st, err, rets = in.L.Resume(th, fn, args...)
+	return st, err, rets, nil
+}
+
+// enter arms the budget for a slice of inv (gate's first half).
+func (in *instance) enter(inv *invocation) (time.Time, error) {
 	if in.exiting {
-		return errStopped
+		return time.Time{}, errStopped
 	}
 	limit := in.rt.cfg.HandlerBudget
 	if inv != nil {
@@ -498,46 +518,47 @@ func (in *instance) gate(inv *invocation, run func() error) (err error) {
 		total := limit
 		limit -= inv.used
 		if limit <= 0 {
-			return fmt.Errorf("CPU budget of %v exceeded", total)
+			return time.Time{}, fmt.Errorf("CPU budget of %v exceeded", total)
 		}
 	}
 	limit = in.clipToStop(limit)
 	in.inLua = true
 	in.bctx.arm(limit)
-	t0 := time.Now()
-	defer func() {
-		p := recover()
-		now := time.Now()
-		used := now.Sub(t0)
-		if inv != nil {
-			inv.used += used
+	return time.Now(), nil
+}
+
+// leave ends the slice begun at t0 (gate's second half): p is what the slice
+// panicked with, runErr the Lua error it ended with. It returns the reason
+// the slice was cut or panicked, else nil.
+func (in *instance) leave(inv *invocation, t0 time.Time, p any, runErr error) error {
+	now := time.Now()
+	used := now.Sub(t0)
+	if inv != nil {
+		inv.used += used
+	}
+	in.spend(now, used)
+	in.inLua = false
+	fired, reason := in.bctx.disarm()
+	switch {
+	case p != nil:
+		in.corrupted = true
+		in.rt.log.Error("Lua VM panicked", "module", in.name, "panic", p, "stack", string(debug.Stack()))
+		// a live version is rebuilt, once; one still loading just fails
+		// (rebuilding it would panic again: an endless reload loop), and
+		// a module that keeps panicking is quarantined
+		in.strike(fmt.Sprintf("the Lua VM panicked: %v", p))
+		if in.reg != nil && in.started.Load() && !in.stopAsked && !in.reloadAsked && !in.quarantined {
+			in.reloadAsked = true
+			go func() { _ = in.reg.Reload(context.Background(), in.name) }()
 		}
-		in.spend(now, used)
-		in.inLua = false
-		fired, reason := in.bctx.disarm()
-		switch {
-		case p != nil:
-			in.corrupted = true
-			err = fmt.Errorf("internal error in the Lua VM (the module will be reloaded): %v", p)
-			in.rt.log.Error("Lua VM panicked", "module", in.name, "panic", p, "stack", string(debug.Stack()))
-			// a live version is rebuilt, once; one still loading just fails
-			// (rebuilding it would panic again: an endless reload loop), and
-			// a module that keeps panicking is quarantined
-			in.strike(fmt.Sprintf("the Lua VM panicked: %v", p))
-			if in.reg != nil && in.started.Load() && !in.stopAsked && !in.reloadAsked && !in.quarantined {
-				in.reloadAsked = true
-				go func() { _ = in.reg.Reload(context.Background(), in.name) }()
-			}
-		case fired:
-			err = atLine(err, reason)
-			in.cut(reason)
-		case in.corrupted:
-			err = errors.New("internal error in the Lua VM (the module will be reloaded)")
-		default:
-			err = nil // run's own error is the caller's to handle
-		}
-	}()
-	return run()
+		return fmt.Errorf("internal error in the Lua VM (the module will be reloaded): %v", p)
+	case fired:
+		in.cut(reason)
+		return atLine(runErr, reason)
+	case in.corrupted:
+		return errors.New("internal error in the Lua VM (the module will be reloaded)")
+	}
+	return nil // run's own error is the caller's to handle
 }
 
 func (in *instance) finish(inv *invocation, rets []lua.LValue, err error) {
