@@ -114,7 +114,9 @@
 //     first 1 KiB (tables are rendered only that far), a line 32 fields; a
 //     module may log 64 KiB a second with bursts of 256 KiB. Past that its
 //     lines are dropped; the log says so once, and how many were dropped
-//     when lines pass again (scriptLog).
+//     when lines pass again (scriptLog). The module's script errors share
+//     that rate, and an error message keeps its first 4 KiB (maxErrorText)
+//     in the status, the log and the error event.
 //   - The chat sink (offline chat console, GET /api/chat) keeps per message
 //     4 KiB of text and in all 256 KiB, dropping the oldest
 //     (engine.MaxChatText, engine.MaxChatBytes).

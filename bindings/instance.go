@@ -78,6 +78,7 @@ type instance struct {
 	protos       map[string]*lua.FunctionProto // compiled files by source name, for error messages
 	warnings     []string                      // the static pass's findings; set by Load, then read-only
 	goBody       *lua.LFunction                // makes a Lua body for a Go function (see luaBody)
+	logs         *scriptLog                    // the module's way to the log, rate-limited (see log.go)
 	stopping     bool
 	exiting      bool
 	corrupted    bool
@@ -622,7 +623,7 @@ func (in *instance) describe(inv *invocation, err error) error {
 			msg = ae.Object.String()
 		}
 	}
-	msg = in.explainCall(msg)
+	msg = in.explainCall(truncate(msg, maxErrorText))
 	return &ScriptError{Module: in.name, What: inv.what, Event: inv.event, Msg: msg}
 }
 
@@ -660,7 +661,7 @@ func (in *instance) recordError(inv *invocation, err error) {
 	in.lastErrAt = time.Now()
 	in.stMu.Unlock()
 	if inv.onDone == nil || inv.sub != nil {
-		in.rt.log.Warn("script error", "module", in.name, "err", err.Error())
+		in.scriptError(err)
 	}
 	in.announceError(inv, err)
 }

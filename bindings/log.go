@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -27,13 +28,15 @@ const (
 	maxLogFields   = 32       // fields of one line kept
 	logBytesPerSec = 64 << 10 // a module's sustained log rate
 	logBurstBytes  = 256 << 10
+	maxErrorText   = 4 << 10 // bytes of a script error's message kept (status, log, error event)
 )
 
 // scriptLog is a module's way to the engine's log: it truncates and
-// rate-limits (owner goroutine only).
+// rate-limits.
 type scriptLog struct {
 	in       *instance
 	limit    *rate.Limiter
+	mu       sync.Mutex // script errors may be reported from other goroutines (a full mailbox)
 	dropping bool
 	dropped  int
 }
@@ -70,7 +73,16 @@ func (sl *scriptLog) line(L *lua.LState, lvl slog.Level, msg string, fields lua.
 			attrs = append(attrs, "fields_error", truncate(err.Error(), maxLogField))
 		}
 	}
+	sl.emit(lvl, msg, size, attrs)
+}
+
+// emit writes one line of size bytes, or drops it when the module is over
+// its rate (any goroutine).
+func (sl *scriptLog) emit(lvl slog.Level, msg string, size int, attrs []any) {
+	log := sl.in.rt.log
 	now := time.Now()
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
 	if !sl.limit.AllowN(now, size) {
 		if !sl.dropping {
 			sl.dropping = true
@@ -165,8 +177,21 @@ func truncate(s string, max int) string {
 	return s[:cut] + fmt.Sprintf("… (%d more bytes)", len(s)-cut)
 }
 
+// scriptError logs a script error of the module, within the module's log
+// rate like its own lines: a handler failing on every event must not flood
+// the log either.
+func (in *instance) scriptError(err error) {
+	msg := err.Error()
+	if in.logs == nil {
+		in.rt.log.Warn("script error", "module", in.name, "err", msg)
+		return
+	}
+	in.logs.emit(slog.LevelWarn, "script error", len(msg)+64, []any{"module", in.name, "err", msg})
+}
+
 func (in *instance) installLog(L *lua.LState) {
 	sl := &scriptLog{in: in, limit: rate.NewLimiter(rate.Limit(logBytesPerSec), logBurstBytes)}
+	in.logs = sl
 	t := L.NewTable()
 	for name, lvl := range map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError} {
 		t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {

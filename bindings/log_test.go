@@ -92,3 +92,28 @@ func TestModuleDeclarationIsBounded(t *testing.T) {
 		te.waitChat("pong m-!ping")
 	}
 }
+
+// A handler failing on every event, with a huge error message, is a log
+// flood too: the message is cut and the errors share the module's log rate.
+func TestScriptErrorsAreCutAndRateLimited(t *testing.T) {
+	h := &countingHandler{}
+	te := newTestEngine(t, map[string]string{
+		"ping.lua": pingModule,
+		"bad.lua": `module { name = "bad" }
+on_event("bad.tick", function() error(string.rep("e", 1048576)) end)`,
+	}, func(c *Config) { c.Logger = slog.New(h) })
+	for i := 0; i < 300; i++ {
+		te.emit("bad.tick", nil)
+	}
+	waitFor(t, 5*time.Second, func() bool { return te.module("bad").Errors >= 300 })
+	if st := te.module("bad"); len(st.LastError) > 8<<10 {
+		t.Fatalf("last error kept %d bytes", len(st.LastError))
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.bytes > 1<<20 {
+		t.Fatalf("300 errors made %d bytes of log", h.bytes)
+	}
+	te.chatLine("!ping")
+	te.waitChat("pong m-!ping")
+}
