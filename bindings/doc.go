@@ -113,8 +113,8 @@
 //   - Logs (log.*, print): a message keeps its first 4 KiB, a field its
 //     first 1 KiB (tables are rendered only that far), a line 32 fields; a
 //     module may log 64 KiB a second with bursts of 256 KiB. Past that its
-//     lines are dropped; the log says so once, and how many were dropped
-//     when lines pass again (scriptLog). The module's script errors share
+//     lines are dropped until it has been quiet for a second; the log says so
+//     once, and how many were dropped when lines pass again (scriptLog). The module's script errors share
 //     that rate, and an error message keeps its first 4 KiB (maxErrorText)
 //     in the status, the log and the error event.
 //   - The chat sink (offline chat console, GET /api/chat) keeps per message

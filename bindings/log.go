@@ -39,6 +39,7 @@ type scriptLog struct {
 	mu       sync.Mutex // script errors may be reported from other goroutines (a full mailbox)
 	dropping bool
 	dropped  int
+	lastDrop time.Time
 }
 
 // line logs one line of the module, or drops it when the module is over its
@@ -83,7 +84,10 @@ func (sl *scriptLog) emit(lvl slog.Level, msg string, size int, attrs []any) {
 	now := time.Now()
 	sl.mu.Lock()
 	defer sl.mu.Unlock()
-	if !sl.limit.AllowN(now, size) {
+	// once dropping, the module must keep quiet for a second before its
+	// lines pass again, so a steady flood is reported once, not on and off
+	if (sl.dropping && now.Sub(sl.lastDrop) < time.Second) || !sl.limit.AllowN(now, size) {
+		sl.lastDrop = now
 		if !sl.dropping {
 			sl.dropping = true
 			log.Warn(fmt.Sprintf("module %s logs more than %d KiB a second: its log lines are dropped until it logs less", sl.in.name, logBytesPerSec>>10), "module", sl.in.name)
