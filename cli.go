@@ -38,6 +38,14 @@ the engine runs it reads the copy the engine leaves beside the store.`,
 below it); the default is the scripts folder. Exits 1 when a test failed.
 See docs/script-tests.md.`,
 		flags: []string{"scripts"}},
+	{name: "backup", summary: "write a backup of the store into backups/ beside it",
+		about: `Writes a consistent copy of the store (--data) into the backups folder beside
+it and prints its path; the oldest backups beyond --backups are removed. While
+an engine runs on the store, it asks that engine (on --addr, with the API
+token the engine left beside the store) to write it. The engine itself backs
+up at start and once a day. To restore: stop the engine, copy a backup over
+the store file (see README).`,
+		flags: []string{"data", "addr", "backups"}},
 	{name: "help", args: "[command]", summary: "print this help, or a command's help",
 		about: `Prints the list of commands, or what one command does and its flags.`,
 		flags: []string{}},

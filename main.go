@@ -5,6 +5,7 @@
 //	starstreamer twitch login    device-code login; stores tokens
 //	starstreamer token           print the API token
 //	starstreamer test [path]     run the *_test.lua script tests
+//	starstreamer backup          a backup of the store into backups/ beside it
 //	starstreamer help [command]  the commands, or one command's flags
 //
 // cli.go lists the commands, what each does and which flags it reads.
@@ -15,11 +16,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -77,6 +80,7 @@ type options struct {
 	obsAddr        string
 	obsPassword    string
 	logLevel       string
+	backups        int
 	given          map[string]bool // flags given on the command line or in the environment
 }
 
@@ -105,6 +109,7 @@ func newFlagSet(c *command) (*flag.FlagSet, *options) {
 	all.StringVar(&o.obsAddr, "obs-addr", "127.0.0.1:4455", "obs-websocket address (empty: OBS off)")
 	all.StringVar(&o.obsPassword, "obs-password", "", "obs-websocket password")
 	all.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	all.IntVar(&o.backups, "backups", engine.DefaultBackupKeep, "backups of the store to keep in backups/ beside it: one at start, one a day (0: none)")
 	fs := flag.NewFlagSet("starstreamer "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -193,6 +198,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = twitchLogin(ctx, o, stdout, log)
 	case "test":
 		return runScriptTests(fs.Args(), o, stdout, stderr)
+	case "backup":
+		err = backup(ctx, o, stdout)
 	}
 	if err != nil {
 		log.Error(err.Error())
@@ -221,6 +228,53 @@ func help(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// backup is `starstreamer backup`: a backup of the store in backups/ beside
+// it, by the engine itself when one runs on the store (bbolt lets one
+// process open it: the engine is asked over its API, with the token it left
+// beside the store), else straight from the store.
+func backup(ctx context.Context, o *options, stdout io.Writer) error {
+	keep := o.backups
+	if keep <= 0 {
+		keep = engine.DefaultBackupKeep
+	}
+	store, err := engine.OpenStore(o.data)
+	if err == nil {
+		defer store.Close()
+		path, err := store.Backup(engine.BackupsDir(o.data), time.Now(), keep)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, path)
+		return nil
+	}
+	if !errors.Is(err, engine.ErrLocked) {
+		return err
+	}
+	tok, ferr := os.ReadFile(app.TokenFile(o.data))
+	if ferr != nil {
+		return fmt.Errorf("%w (and no API token beside it to ask the engine: %v)", err, ferr)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	req, rerr := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+o.addr+"/api/backup", nil)
+	if rerr != nil {
+		return fmt.Errorf("backup: --addr %q: %w", o.addr, rerr)
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, rerr := http.DefaultClient.Do(req)
+	if rerr != nil {
+		return fmt.Errorf("the store is held by an engine, which did not answer on --addr %s: %w", o.addr, rerr)
+	}
+	defer resp.Body.Close()
+	var body struct{ Path, Error string }
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("the engine on %s refused the backup: %d %s", o.addr, resp.StatusCode, body.Error)
+	}
+	fmt.Fprintln(stdout, body.Path)
+	return nil
+}
+
 // appConfig is the engine's configuration from the command line.
 func (o *options) appConfig(log *slog.Logger) app.Config {
 	return app.Config{
@@ -236,7 +290,16 @@ func (o *options) appConfig(log *slog.Logger) app.Config {
 		OBSOff:     o.given["obs-addr"] && o.obsAddr == "",
 		OBSDefault: obs.DefaultAddr,
 		Logger:     log,
+		BackupKeep: backupKeep(o.backups),
 	}
+}
+
+// backupKeep maps --backups (0: none) to app.Config.BackupKeep (negative: none).
+func backupKeep(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
 
 // besideScripts is dir, or when empty the folder name next to the scripts folder.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,5 +178,78 @@ func TestTestCommandTakesAModuleFile(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "dice_test.lua\t1 tests, 0 failed") {
 		t.Errorf("report %q", out.String())
+	}
+}
+
+// `starstreamer backup` writes a backup straight from the store when no
+// engine runs, and asks the engine over its API when one holds the store.
+func TestBackupCommandWithAndWithoutARunningEngine(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data", "ss.db")
+	s, err := engine.OpenStore(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set("rpg", "bal:alice", []byte("42")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	checkBackup := func(out string) {
+		t.Helper()
+		path := strings.TrimSpace(out)
+		if filepath.Dir(path) != filepath.Join(dir, "data", "backups") {
+			t.Fatalf("backup at %q, want it in data/backups", path)
+		}
+		b, err := engine.OpenStore(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		if v, err := b.Get("rpg", "bal:alice"); err != nil || string(v) != "42" {
+			t.Fatalf("backup holds %s, %v", v, err)
+		}
+	}
+
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"backup", "--data", data}, &out, &errOut); code != 0 {
+		t.Fatalf("backup without an engine: exit %d: %s", code, errOut.String())
+	}
+	checkBackup(out.String())
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"run", "--data", data, "--scripts", filepath.Join(dir, "scripts"), "--addr", addr, "--obs-addr", "", "--log-level", "error"}, io.Discard, io.Discard)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the engine did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"backup", "--data", data, "--addr", addr}, &out, &errOut); code != 0 {
+		t.Fatalf("backup with a running engine: exit %d: %s", code, errOut.String())
+	}
+	checkBackup(out.String())
+	all, err := engine.Backups(engine.BackupsDir(data))
+	if err != nil || len(all) != 3 { // ours, the engine's at start, the engine's on request
+		t.Errorf("backups %v, %v; want 3", all, err)
 	}
 }

@@ -43,6 +43,11 @@ type Config struct {
 	HeapLimit      uint64        // bytes of Go heap before running handlers are stopped (0: default)
 	LoadTimeout    time.Duration // top level + init() of one module (0: the registry's default)
 
+	// BackupKeep is how many rotating backups of the store Run keeps in
+	// BackupsDir(Data): one at start and one a day (0: engine.DefaultBackupKeep,
+	// negative: none). Only a store the engine opened itself is backed up.
+	BackupKeep int
+
 	// Twitch is the base of every Twitch client (endpoints, knobs). Its
 	// ClientID, Channel and Token, when set, come from flags: they win over
 	// what the panel's Connections page stored and are read-only there.
@@ -179,6 +184,9 @@ func New(cfg Config) (_ *Engine, err error) {
 		}
 		if e.Overlays != nil {
 			wc.Overlays = e.Overlays
+		}
+		if e.ownStore && cfg.BackupKeep >= 0 {
+			wc.Backup = e.Backup
 		}
 		if cfg.Web != nil {
 			cfg.Web(&wc)
@@ -319,6 +327,32 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
+	if e.ownStore && cfg.BackupKeep >= 0 {
+		// one now, before any module writes, then one a day
+		if path, err := e.Backup(); err != nil {
+			log.Warn("no backup of the store at start", "err", err)
+		} else {
+			log.Info("store backed up", "file", path)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(24 * time.Hour)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if path, err := e.Backup(); err != nil {
+						log.Warn("daily backup of the store failed", "err", err)
+					} else {
+						log.Info("store backed up", "file", path)
+					}
+				}
+			}
+		}()
+	}
 	// Events wait on the bus until every module has loaded: a module sees
 	// twitch.connected, obs.connected and whatever the panel or a platform
 	// sends meanwhile, however long the modules before it take to load.
@@ -410,6 +444,14 @@ func writeTokenFile(data string, store *engine.Store) error {
 		return err
 	}
 	return os.WriteFile(TokenFile(data), []byte(tok+"\n"), 0o600)
+}
+
+// Backup writes a backup of the store into BackupsDir beside it, keeping
+// the newest Config.BackupKeep, and returns its path. The panel's
+// POST /api/backup (and so `starstreamer backup` while the engine runs)
+// calls it.
+func (e *Engine) Backup() (string, error) {
+	return e.Store.Backup(engine.BackupsDir(e.Store.Path()), time.Now(), e.cfg.BackupKeep)
 }
 
 // listen opens the panel's address. A port in use is said plainly, with

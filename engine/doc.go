@@ -32,6 +32,8 @@
 //     without blocking, regular files only, size checked before reading.
 //   - Store: one bbolt file; module settings, each module's key/value space,
 //     cooldowns, engine settings. Writes are durable when the call returns.
+//     Backup (backup.go) writes a consistent copy from one read transaction
+//     into BackupsDir and keeps the newest N.
 //     A module's space holds at most a quota of bytes (SetModuleQuota).
 //     StagedTx is an optimistic transaction for code that must not hold the
 //     write lock while it runs (a module's Lua): reads are remembered, writes

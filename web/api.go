@@ -577,3 +577,22 @@ func goKind(k string) string {
 	}
 	return "number"
 }
+
+// BackupResponse is the body of 200 from POST /api/backup.
+type BackupResponse struct {
+	Path string `json:"path"` // the backup file the engine wrote
+}
+
+// postBackup makes a backup of the store now (beside it, in backups/, the
+// oldest beyond the configured number removed).
+func (s *Server) postBackup(c echo.Context) error {
+	if s.cfg.Backup == nil {
+		return fail(http.StatusNotFound, "this engine makes no backups (it was started with a negative --backups, or on a store it did not open)")
+	}
+	path, err := s.cfg.Backup()
+	if err != nil {
+		s.log.Error("backup failed", "err", err)
+		return fail(http.StatusInternalServerError, "backup failed: %v", err)
+	}
+	return c.JSON(http.StatusOK, BackupResponse{Path: path})
+}

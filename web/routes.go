@@ -54,6 +54,7 @@ func (s *Server) routes() *echo.Echo {
 	api.DELETE("/connections/twitch", s.deleteTwitch)
 	api.PUT("/connections/obs", s.putOBS)
 	api.DELETE("/connections/obs", s.deleteOBS)
+	api.POST("/backup", s.postBackup)
 	api.GET("/ws", s.websocket)
 	e.GET("/metrics", s.metrics)
 	s.overlayRoutes(e)

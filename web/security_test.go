@@ -109,6 +109,7 @@ func TestStateChangingCallsNeedTheTokenOrSession(t *testing.T) {
 		{"PUT", "/api/modules/hello/config", `{"config":{}}`},
 		{"POST", "/api/scripts", `{"code":"module{name=\"x\"}"}`},
 		{"POST", "/api/scripts/inspect", `{"code":"module{name=\"x\"}"}`},
+		{"POST", "/api/backup", ""},
 		{"GET", "/api/ws", ""},
 	}
 	auths := []struct {

@@ -52,6 +52,11 @@ type Config struct {
 	// /api/connections, and its changes go out on the live feed.
 	Connections Connections
 
+	// Backup, when set, makes a backup of the store and returns its path
+	// (POST /api/backup, which `starstreamer backup` uses while the engine
+	// holds the store).
+	Backup func() (string, error)
+
 	// AllowedHosts are extra host names (without port) the panel answers to,
 	// for example a LAN name when AllowRemote is set. Loopback names and the
 	// bind address are always allowed.
