@@ -3,6 +3,9 @@ package web
 import (
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"net/http"
 	"os"
@@ -83,7 +86,8 @@ func TestBrowserOverlayShowsLuaAlertsInOrder(t *testing.T) {
 	}
 	r := newOverlayRig(t)
 	b := newBrowserSized(t, 1920, 1080) // closed before the server stops (its pre-opened sockets would hold the shutdown)
-	if err := r.reg.SetConfig(r.ctx, "alerts", map[string]any{"duration": 2.5, "chat": false}); err != nil {
+	writeBadge(t, filepath.Join(r.ov.MediaDir(), "raid.png"))
+	if err := r.reg.SetConfig(r.ctx, "alerts", map[string]any{"duration": 2.5, "chat": false, "raid_image": "raid.png"}); err != nil {
 		t.Fatal(err)
 	}
 	shown := r.collect(overlay.EventShown)
@@ -144,6 +148,10 @@ func TestBrowserOverlayShowsLuaAlertsInOrder(t *testing.T) {
 			// must not let the next alert come and go unseen); pausing
 			// leaves the alert on screen its full time.
 			r.ov.Pause("alerts", true)
+			if w.kind == "raid" {
+				b.do("the raid's image comes from the media folder",
+					until(`(() => { const i = document.querySelector(".card:not(.out) .badge img"); return !!i && i.complete && i.naturalWidth === 128 && i.src.includes("/overlay/alerts/media/raid.png?key=") })()`))
+			}
 			time.Sleep(900 * time.Millisecond) // let the entry animation settle
 			b.shot(fmt.Sprintf("overlay-alert-%d-%s", i+1, w.kind))
 			r.ov.Pause("alerts", false)
@@ -184,6 +192,31 @@ func TestBrowserOverlayShowsLuaAlertsInOrder(t *testing.T) {
 		time.Sleep(900 * time.Millisecond)
 		b.shot("overlay-alert-4-cheer-restyled")
 	})
+}
+
+// writeBadge writes a 128x128 PNG (a round, two-colour emblem) for the tests
+// to show from the media folder.
+func writeBadge(t testing.TB, path string) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 128, 128))
+	for y := range 128 {
+		for x := range 128 {
+			dx, dy := float64(x-64), float64(y-64)
+			c := color.RGBA{R: uint8(255 - y), G: uint8(80 + x/2), B: uint8(160 + y/3), A: 255}
+			if dx*dx+dy*dy < 30*30 {
+				c = color.RGBA{R: 255, G: 255, B: 255, A: 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // BenchmarkEventToAlertVisible measures the time from a Twitch event on the
