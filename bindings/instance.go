@@ -410,7 +410,7 @@ func (in *instance) resume(inv *invocation, fn *lua.LFunction, args []lua.LValue
 		if fn == nil && in.ended[th] {
 			// th's function ended with `return waiting_binding(...)`: these are its results
 			delete(in.ended, th)
-			st, rets = lua.ResumeOK, args
+			st, rets = lua.ResumeOK, append([]lua.LValue(nil), args...) // a copy: args must not escape (it is on the hot path)
 		} else {
 			var gerr error
 			if st, err, rets, gerr = in.resumeSlice(inv, th, fn, args); gerr != nil {
