@@ -49,15 +49,27 @@ var EventScopes = []string{
 }
 
 // PermissionScopes are the scopes the Helix actions behind a module
-// permission need. A permission no Helix call serves has no entry.
+// permission need. A permission no Helix call serves has no entry. Reading
+// (twitch.followers, is_following, is_subscribed) needs no permission: its
+// scopes (moderator:read:followers, channel:read:subscriptions) are event
+// scopes, always asked for.
 var PermissionScopes = map[string][]string{
 	"twitch.chat":  {"user:write:chat"}, // Send Chat Message (send_message, reply)
 	"twitch.clips": {"clips:edit"},      // Create Clip
+	// bans and timeouts, deleting messages and clearing chat, chat modes,
+	// announcements, shoutouts
+	"twitch.moderate": {ScopeBans, ScopeChatMessages, ScopeChatSettings, ScopeAnnouncements, ScopeShoutouts},
+	"twitch.whisper":  {ScopeWhispers},
+	// title/game/tags and markers, polls, predictions, rewards and
+	// redemptions, raids, commercials, VIPs, moderators
+	"twitch.channel": {ScopeBroadcast, ScopePolls, ScopePredictions, ScopeRedemptions, ScopeRaids,
+		ScopeCommercial, ScopeVIPs, ScopeModerators},
 }
 
 // Scopes are exactly the OAuth scopes the subscribed events and every Helix
-// action need; `twitch login` requests and lists them.
-var Scopes = ScopesFor([]string{"twitch.chat", "twitch.clips"})
+// action need (every permission at once); `twitch login` without enabled
+// modules requests and lists them.
+var Scopes = ScopesFor([]string{"twitch.chat", "twitch.clips", "twitch.moderate", "twitch.whisper", "twitch.channel"})
 
 // ScopesFor is EventScopes plus the scopes of perms (module permissions),
 // without repeats, in a stable order.
@@ -229,6 +241,9 @@ type Client struct {
 	started   atomic.Bool
 	done      chan struct{} // closed when Run returns
 
+	bucket rateBucket // Helix's rate limit, from the Ratelimit-* headers
+	users  userCache  // logins and ids looked up lately
+
 	dedupe *dedupe
 	queue  *chatQueue
 	sent   sentLog // lines sent lately, to mark their echo from_bot
@@ -389,7 +404,7 @@ func (c *Client) resolveIdentity(ctx context.Context, v validation) error {
 	c.tokMu.Unlock()
 	c.log.Info("twitch identity", "bot", id.botLogin, "bot_id", id.botID, "channel", c.cfg.Channel,
 		"broadcaster_id", id.broadcasterID, "scopes", strings.Join(id.scopes, " "))
-	for _, s := range Scopes {
+	for _, s := range EventScopes {
 		if len(id.scopes) > 0 && !slices.Contains(id.scopes, s) {
 			c.log.Warn("twitch token lacks a scope; `starstreamer twitch login` again to grant it", "scope", s)
 		}

@@ -26,6 +26,14 @@
 //   - chat.go: SendMessage/Reply, the sliding-window queue, message splitting.
 //   - helix.go: the authenticated request (401 → refresh, 429 → wait for
 //     Ratelimit-Reset), clips, streams, users.
+//   - helix_call.go: one Helix action call: the rate-limit bucket (calls
+//     wait while Ratelimit-Remaining is 0), the scope check (ScopeError:
+//     "re-connect to grant <scope>"), UserRef resolution with a small cache.
+//   - helix_actions.go: moderation (Ban, Unban, DeleteMessage, ClearChat,
+//     UpdateChatSettings, Announce, Shoutout), Whisper, channel control
+//     (UpdateChannel with FindGame, polls, predictions, custom rewards and
+//     redemptions, raids, markers, commercials, VIPs, moderators) and
+//     reading (Followers, IsFollowing, Subscription); each names its scope.
 //   - twitchtest: an in-process fake Twitch for tests.
 //
 // # Events
@@ -54,4 +62,13 @@
 //   - Refresh tokens of public clients are single-use: the new pair is saved
 //     before it is used; if saving fails it is still used (and logged).
 //   - Tokens never appear in logs: Tokens implements String and LogValue.
+//   - A 429 with points left in the bucket (Ratelimit-Remaining > 0) is an
+//     endpoint's own limit, such as the shoutout cooldowns (one every 2
+//     minutes, the same channel once per 60 minutes): it is returned
+//     (ErrShoutoutLimit), never retried.
+//   - Twitch lets only the client id that created a custom reward update it
+//     or fulfil/refund its redemptions (ErrNotCreatedByApp).
+//   - The broadcaster-only actions (channel, polls, predictions, rewards,
+//     raids, markers, commercials, VIPs, moderators, subscriptions) need the
+//     broadcaster's token; the moderation ones work for a moderator bot.
 package twitch

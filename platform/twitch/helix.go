@@ -38,9 +38,14 @@ func (e *DropError) Unwrap() error { return ErrMessageDropped }
 // maxRateLimitRetries bounds how often one request is retried after 429.
 const maxRateLimitRetries = 3
 
-// do sends an authenticated Helix (or subscriptions) request. A 401 leads
-// to one token refresh and a retry; a 429 waits until Ratelimit-Reset and
-// retries. out, when not nil, receives the decoded 2xx body.
+// do sends an authenticated Helix (or subscriptions) request. It first waits
+// while the rate-limit bucket (the Ratelimit-* headers of the last answer)
+// is empty. A 401 leads to one token refresh and a retry, unless Twitch
+// names a missing scope (a refresh cannot add one); a 429 of the bucket
+// (Ratelimit-Remaining 0 or absent) waits until Ratelimit-Reset and
+// retries, while a 429 with points left is an endpoint's own limit (the
+// shoutout cooldowns) and is returned as an *APIError. out, when not nil,
+// receives the decoded 2xx body.
 func (c *Client) do(ctx context.Context, method, rawURL string, body, out any) (int, error) {
 	var payload []byte
 	if body != nil {
@@ -55,6 +60,9 @@ func (c *Client) do(ctx context.Context, method, rawURL string, body, out any) (
 	}
 	refreshed, limited := false, 0
 	for {
+		if err := c.waitBucket(ctx, method, path); err != nil {
+			return 0, err
+		}
 		token := c.accessToken()
 		req, err := http.NewRequestWithContext(ctx, method, rawURL, bytes.NewReader(payload))
 		if err != nil {
@@ -74,7 +82,17 @@ func (c *Client) do(ctx context.Context, method, rawURL string, body, out any) (
 		if err != nil {
 			return resp.StatusCode, fmt.Errorf("twitch: %s %s: read body: %w", method, path, err)
 		}
+		c.bucket.update(resp.Header)
+		var apiMsg struct {
+			Message string `json:"message"`
+		}
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			_ = json.Unmarshal(data, &apiMsg)
+		}
 		switch {
+		case resp.StatusCode == http.StatusUnauthorized && mentionsScope(apiMsg.Message):
+			// A missing scope: a new token of the same grant would not help.
+			return resp.StatusCode, &APIError{Method: method, Path: path, Status: resp.StatusCode, Message: apiMsg.Message}
 		case resp.StatusCode == http.StatusUnauthorized && !refreshed:
 			refreshed = true
 			if err := c.refresh(ctx, token); err != nil {
@@ -83,7 +101,7 @@ func (c *Client) do(ctx context.Context, method, rawURL string, body, out any) (
 			continue
 		case resp.StatusCode == http.StatusUnauthorized:
 			return resp.StatusCode, fmt.Errorf("twitch: %s %s: %w", method, path, ErrUnauthorized)
-		case resp.StatusCode == http.StatusTooManyRequests && limited < maxRateLimitRetries:
+		case resp.StatusCode == http.StatusTooManyRequests && limited < maxRateLimitRetries && isBucket429(resp.Header):
 			limited++
 			wait := rateLimitWait(resp.Header, c.cfg.Now())
 			if wait > c.cfg.MaxRateLimitWait {
@@ -95,11 +113,7 @@ func (c *Client) do(ctx context.Context, method, rawURL string, body, out any) (
 			}
 			continue
 		case resp.StatusCode < 200 || resp.StatusCode > 299:
-			var e struct {
-				Message string `json:"message"`
-			}
-			_ = json.Unmarshal(data, &e)
-			return resp.StatusCode, &APIError{Method: method, Path: path, Status: resp.StatusCode, Message: e.Message}
+			return resp.StatusCode, &APIError{Method: method, Path: path, Status: resp.StatusCode, Message: apiMsg.Message}
 		}
 		if out != nil && len(bytes.TrimSpace(data)) > 0 {
 			if err := json.Unmarshal(data, out); err != nil {

@@ -168,7 +168,12 @@ func TestScopesCoverEverySubscription(t *testing.T) {
 			t.Errorf("%s needs %s, which Scopes lacks", s.Type, s.Scope)
 		}
 	}
-	used := map[string]bool{"user:write:chat": true, "clips:edit": true} // actions
+	used := map[string]bool{}
+	for _, scopes := range PermissionScopes { // the Helix actions
+		for _, s := range scopes {
+			used[s] = true
+		}
+	}
 	for _, s := range subscriptions {
 		used[s.Scope] = true
 	}

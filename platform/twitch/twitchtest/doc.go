@@ -26,12 +26,28 @@
 // Endpoints: /ws (WebSocket), /eventsub/subscriptions and
 // /helix/eventsub/subscriptions (POST, GET, DELETE), /helix/users,
 // /helix/streams, /helix/chat/messages, /helix/clips (POST and GET),
-// /oauth2/device, /oauth2/token, /oauth2/validate, /oauth2/revoke.
+// /oauth2/device, /oauth2/token, /oauth2/validate, /oauth2/revoke, and the
+// Helix actions (helix_actions.go): /helix/moderation/bans (POST, DELETE),
+// /helix/moderation/chat, /helix/chat/settings, /helix/chat/announcements,
+// /helix/chat/shoutouts (with Twitch's 2-minute and 60-minute cooldowns as
+// 429s that leave points in the bucket, and 400 when not live), /helix/whispers,
+// /helix/channels (PATCH), /helix/games, /helix/search/categories,
+// /helix/polls, /helix/predictions (GET, POST, PATCH),
+// /helix/channel_points/custom_rewards (GET, POST, PATCH, DELETE; only the
+// Client-Id that created a reward may change it) and …/redemptions (PATCH),
+// /helix/raids, /helix/streams/markers (live only), /helix/channels/commercial
+// (live only), /helix/channels/vips, /helix/moderation/moderators,
+// /helix/channels/followers, /helix/subscriptions. Each checks the token's
+// scopes (401 "Missing scope: …"), the ids against the token's user (403),
+// required parameters and ranges (400), as Twitch's API reference documents.
 //
 // Scripting: FailNext and RateLimitNext (a 429 with Ratelimit-Reset) answer
 // the next matching request; RevokeToken makes a token answer 401 (its
 // refresh token still works, once); RefuseSubscription refuses one type;
-// DropNextChat answers is_sent=false; SetClipDelay delays clips; SetStream
+// DropNextChat answers is_sent=false; SetBucket makes the Ratelimit-*
+// headers count down a real bucket (429 when empty); AddGame, AddReward,
+// AddRedemption, AddFollower and AddSubscriber seed the actions' state, and
+// Bans, Channel, Rewards, RedemptionStatus and HasRole read it back; SetClipDelay delays clips; SetStream
 // marks a channel live; SetDeviceFlow scripts a device-code login
 // (slow_down, authorization_pending, denied, expired, approved), and
 // ApproveDevice, DenyDevice and ExpireDevice play the user of a Manual flow.

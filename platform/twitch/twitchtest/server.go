@@ -182,6 +182,7 @@ type Server struct {
 	refused   map[string]refusal // by subscription type
 	sessions  map[string]*Session
 	device    *deviceState
+	act       *actions // the Helix actions' state (helix_actions.go)
 	order     []*Session // sessions in connection order
 	nextSess  int        // index of the next session NextSession returns
 	closed    bool
@@ -214,6 +215,7 @@ func New(opts Options) *Server {
 		clips:     map[string]*clip{},
 		refused:   map[string]refusal{},
 		sessions:  map[string]*Session{},
+		act:       newActions(),
 	}
 	s.upgrader.CheckOrigin = func(*http.Request) bool { return true }
 	mux := http.NewServeMux()
@@ -224,6 +226,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("/helix/streams", s.record(s.authed(s.handleStreams)))
 	mux.HandleFunc("/helix/chat/messages", s.record(s.authed(s.handleChat)))
 	mux.HandleFunc("/helix/clips", s.record(s.authed(s.handleClips)))
+	s.registerActions(mux)
 	mux.HandleFunc("/oauth2/device", s.record(s.handleDevice))
 	mux.HandleFunc("/oauth2/token", s.record(s.handleToken))
 	mux.HandleFunc("/oauth2/validate", s.record(s.handleValidate))
@@ -511,8 +514,20 @@ func (s *Server) record(h http.HandlerFunc) http.HandlerFunc {
 				break
 			}
 		}
+		var limited bool
+		if fail == nil && strings.HasPrefix(r.URL.Path, "/helix/") {
+			var h http.Header
+			h, limited = s.bucketLocked(time.Now())
+			for k, v := range h {
+				w.Header()[k] = v
+			}
+		}
 		s.notifyLocked()
 		s.mu.Unlock()
+		if limited {
+			writeError(w, http.StatusTooManyRequests, "Too Many Requests")
+			return
+		}
 		if fail != nil {
 			for k, v := range fail.resp.Header {
 				w.Header()[k] = v
@@ -564,11 +579,20 @@ func (s *Server) lookup(access string) (Token, bool) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	setDefaultRateHeaders(w)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// setDefaultRateHeaders gives an answer Ratelimit-* headers unless the
+// bucket (SetBucket) already set them.
+func setDefaultRateHeaders(w http.ResponseWriter) {
+	if w.Header().Get("Ratelimit-Remaining") != "" {
+		return
+	}
 	w.Header().Set("Ratelimit-Limit", "800")
 	w.Header().Set("Ratelimit-Remaining", "799")
 	w.Header().Set("Ratelimit-Reset", strconv.FormatInt(time.Now().Unix()+1, 10))
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
