@@ -225,7 +225,10 @@ func TestMissingScopeIsNamed(t *testing.T) {
 		reaches bool // the request reaches Twitch
 	}{
 		{"granted scopes known: refused before sending", EventScopes, false,
-			func(c *Client) error { _, err := c.Ban(context.Background(), UserRef{ID: viewer.ID}, 0, ""); return err },
+			func(c *Client) error {
+				_, err := c.Ban(context.Background(), UserRef{ID: viewer.ID}, 0, "")
+				return err
+			},
 			ScopeBans, "/helix/moderation/bans", false},
 		{"Twitch answers 401 naming the scope: no refresh, named", Scopes, true,
 			func(c *Client) error { return c.Whisper(context.Background(), UserRef{ID: viewer.ID}, "hi") },
@@ -374,7 +377,10 @@ func TestActionArgumentsOutOfRangeAreRefusedBeforeSending(t *testing.T) {
 		want string
 	}{
 		{"timeout too long", func() error { _, err := e.client.Ban(ctx, UserRef{ID: "1"}, MaxTimeout+1, ""); return err }(), "1 to 1209600"},
-		{"slow mode too fast", func() error { _, err := e.client.UpdateChatSettings(ctx, ChatSettings{SlowSeconds: ptr(1)}); return err }(), "3 to 120"},
+		{"slow mode too fast", func() error {
+			_, err := e.client.UpdateChatSettings(ctx, ChatSettings{SlowSeconds: ptr(1)})
+			return err
+		}(), "3 to 120"},
 		{"no chat setting", func() error { _, err := e.client.UpdateChatSettings(ctx, ChatSettings{}); return err }(), "nothing to change"},
 		{"bad color", e.client.Announce(ctx, "x", "red"), "primary, blue"},
 		{"one poll choice", func() error { _, err := e.client.CreatePoll(ctx, "t", []string{"a"}, 60); return err }(), "2 to 5"},

@@ -182,7 +182,7 @@ type Server struct {
 	refused   map[string]refusal // by subscription type
 	sessions  map[string]*Session
 	device    *deviceState
-	act       *actions // the Helix actions' state (helix_actions.go)
+	act       *actions   // the Helix actions' state (helix_actions.go)
 	order     []*Session // sessions in connection order
 	nextSess  int        // index of the next session NextSession returns
 	closed    bool
