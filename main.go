@@ -191,9 +191,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	switch c.name {
 	case "run":
-		err = app.Run(ctx, o.appConfig(log))
+		cfg := o.appConfig(log)
+		cfg.Console = stderr
+		err = app.Run(ctx, cfg)
 	case "token":
-		err = printToken(o, stdout)
+		err = printToken(o, stdout, stderr)
 	case "twitch login":
 		err = twitchLogin(ctx, o, stdout, log)
 	case "test":
@@ -326,15 +328,21 @@ func twitchConfig(o *options, log *slog.Logger) twitch.Config {
 	}
 }
 
-func printToken(o *options, stdout io.Writer) error {
+// printToken prints the API token on stdout (scripts read it: TOKEN=$(starstreamer
+// token)) and, when the engine runs, a one-time login link for the panel on
+// stderr.
+func printToken(o *options, stdout, stderr io.Writer) error {
 	store, err := engine.OpenStore(o.data)
 	if err != nil {
 		// the engine is running and holds the store: it wrote the token file
-		if b, ferr := os.ReadFile(app.TokenFile(o.data)); ferr == nil {
-			fmt.Fprint(stdout, string(b))
-			return nil
+		b, ferr := os.ReadFile(app.TokenFile(o.data))
+		if ferr != nil {
+			return err
 		}
-		return err
+		tok := strings.TrimSpace(string(b))
+		fmt.Fprintln(stdout, tok)
+		fmt.Fprintf(stderr, "Open the panel with this one-time link (valid 15 minutes):\n  %s\n", web.LoginURL(o.addr, tok))
+		return nil
 	}
 	defer store.Close()
 	tok, err := web.Token(store)
@@ -342,6 +350,7 @@ func printToken(o *options, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, tok)
+	fmt.Fprintln(stderr, "The engine is not running: start it, then run `starstreamer token` again for a one-time login link to the panel (or sign in with the token above).")
 	return nil
 }
 

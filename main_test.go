@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/starstreamer/starstreamer/app"
 	"github.com/starstreamer/starstreamer/connections"
 	"github.com/starstreamer/starstreamer/engine"
 	"github.com/starstreamer/starstreamer/platform/twitch"
@@ -251,5 +252,38 @@ func TestBackupCommandWithAndWithoutARunningEngine(t *testing.T) {
 	all, err := engine.Backups(engine.BackupsDir(data))
 	if err != nil || len(all) != 3 { // ours, the engine's at start, the engine's on request
 		t.Errorf("backups %v, %v; want 3", all, err)
+	}
+}
+func TestTokenPrintsTheTokenAndALoginLink(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data", "s.db")
+	if err := os.MkdirAll(filepath.Dir(data), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Stopped engine: the token on stdout, a hint (no link) on stderr.
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"token", "--data", data}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	tok := strings.TrimSpace(out.String())
+	if len(tok) != 64 || strings.Count(out.String(), "\n") != 1 || !strings.Contains(errOut.String(), "not running") {
+		t.Fatalf("stdout %q, stderr %q", out.String(), errOut.String())
+	}
+	// Running engine (it holds the store and wrote the token file): stdout is
+	// still only the token, stderr has a one-time login link made from it.
+	store, err := engine.OpenStore(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := os.WriteFile(app.TokenFile(data), []byte(tok+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"token", "--data", data, "--addr", "127.0.0.1:9999"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if out.String() != tok+"\n" || !strings.Contains(errOut.String(), "http://127.0.0.1:9999/login?code=") {
+		t.Fatalf("stdout %q, stderr %q", out.String(), errOut.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -70,6 +71,9 @@ type Config struct {
 	Media    string
 
 	Logger *slog.Logger // nil: discard
+	// Console is where Run prints the panel's one-time login link (not the
+	// log: the link signs a browser in). nil: no link is printed.
+	Console io.Writer
 
 	// Seams for tests and the script test runner.
 
@@ -385,6 +389,9 @@ func Run(ctx context.Context, cfg Config) error {
 			defer wg.Done()
 			webErr <- e.Web.Serve(ctx, ln)
 		}()
+		if cfg.Console != nil {
+			fmt.Fprintf(cfg.Console, "Open the panel with this one-time link (valid 15 minutes; `starstreamer token` prints a new one):\n  %s\n", e.Web.LoginURL())
+		}
 	}
 
 	running, err := e.Registry.LoadAll(ctx)

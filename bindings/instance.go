@@ -82,7 +82,8 @@ type instance struct {
 	stopping     bool
 	exiting      bool
 	corrupted    bool
-	loading      bool // the top level is running: nothing may act outside the VM or wait (see acts)
+	loading      bool     // the top level is running: nothing may act outside the VM or wait (see acts)
+	secrets      []string // values of the module's secret config fields, redacted from its log lines
 
 	// module { cooldown_reply = ... }: the default answer of its commands
 	// still cooling down, "" for none (owner goroutine)
@@ -623,7 +624,7 @@ func (in *instance) describe(inv *invocation, err error) error {
 			msg = ae.Object.String()
 		}
 	}
-	msg = in.explainCall(truncate(msg, maxErrorText))
+	msg = in.explainCall(truncate(in.redact(msg), maxErrorText))
 	return &ScriptError{Module: in.name, What: inv.what, Event: inv.event, Msg: msg}
 }
 

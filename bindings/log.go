@@ -49,7 +49,7 @@ func (sl *scriptLog) line(L *lua.LState, lvl slog.Level, msg string, fields lua.
 	if !log.Enabled(context.Background(), lvl) {
 		return
 	}
-	msg = truncate(msg, maxLogMessage)
+	msg = truncate(sl.in.redact(msg), maxLogMessage)
 	attrs := []any{"module", sl.in.name, "at", callerWhere(L)}
 	size := len(msg) + 64
 	if ft, ok := fields.(*lua.LTable); ok {
@@ -61,12 +61,12 @@ func (sl *scriptLog) line(L *lua.LState, lvl slog.Level, msg string, fields lua.
 					keys = keys[:maxLogFields]
 				}
 				for _, k := range keys {
-					fv := logValue(m[k])
+					fv := sl.redacted(m[k])
 					attrs = append(attrs, truncate(k, 64), fv)
 					size += len(k) + valueSize(fv)
 				}
 			} else {
-				fv := logValue(v)
+				fv := sl.redacted(v)
 				attrs = append(attrs, "fields", fv)
 				size += valueSize(fv)
 			}
@@ -101,6 +101,21 @@ func (sl *scriptLog) emit(lvl slog.Level, msg string, size int, attrs []any) {
 		sl.dropped = 0
 	}
 	log.Log(context.Background(), lvl, msg, attrs...)
+}
+
+// redacted is logValue with the module's secret config values masked
+// (strings before they are cut, tables once rendered).
+func (sl *scriptLog) redacted(v any) any {
+	if len(sl.in.secrets) == 0 {
+		return logValue(v)
+	}
+	if s, ok := v.(string); ok {
+		return logValue(sl.in.redact(s))
+	}
+	if s, ok := logValue(v).(string); ok {
+		return sl.in.redact(s)
+	}
+	return logValue(v)
 }
 
 // logValue bounds a field value: strings keep their first maxLogField bytes,

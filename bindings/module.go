@@ -13,7 +13,7 @@ import (
 var moduleDocs = []Doc{
 	{Name: "module", Syntax: "module { name, description, version, author, dependencies, permissions, config, cooldown_reply }", Context: "load",
 		Summary: "Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists capabilities: twitch.chat, twitch.clips, twitch.moderate, obs.control, overlay, store, http, call. cooldown_reply (a text, or true for \"" + DefaultCooldownReply + "\") answers every command of the module that is still cooling down, unless the command sets its own."},
-	{Name: "config", Syntax: "config.KEY", Context: "load, handler", Summary: "The module's config: the defaults from module{config=...} with the panel's overrides applied."},
+	{Name: "config", Syntax: "config.KEY", Context: "load, handler", Summary: "The module's config: the defaults from module{config=...} with the panel's overrides applied. A field declared KEY = { secret = true, default = \"\" } (a webhook URL, an API key) is a string the panel never shows and the engine never returns or logs; the module's own log lines and errors have it replaced by ••••••••."},
 	{Name: "init", Syntax: "function init() end", Context: "defined by the script", Summary: "Runs after the top level, before the module goes live; an error here keeps the previous version running."},
 	{Name: "shutdown", Syntax: "function shutdown() end", Context: "defined by the script", Summary: "Runs before the module is unloaded or replaced by a reload (at most 2 s)."},
 }
@@ -129,6 +129,18 @@ func (in *instance) luaModule(L *lua.LState) int {
 		}
 		// the config table scripts read: defaults, then stored overrides of the same kind
 		c.ForEach(func(k, v lua.LValue) { in.config.RawSet(k, v) })
+		for _, k := range sortedKeys(in.info.Config) {
+			def, ok := secretDefault(in.info.Config[k])
+			if !ok {
+				continue
+			}
+			if def == nil {
+				L.ArgError(1, fmt.Sprintf("module.config.%s: a secret is { secret = true, default = \"...\" } with a string default", k))
+			}
+			in.info.Config[k] = *def
+			in.info.Secrets = append(in.info.Secrets, k)
+			in.config.RawSetString(k, lua.LString(*def))
+		}
 		for k, ov := range in.src.Config {
 			def, ok := in.info.Config[k]
 			if !ok || engine.KindOf(def) != engine.KindOf(ov) {
@@ -137,8 +149,50 @@ func (in *instance) luaModule(L *lua.LState) int {
 			}
 			in.config.RawSetString(k, in.keys.toLua(L, ov, 0))
 		}
+		for _, k := range in.info.Secrets {
+			if v, ok := in.config.RawGetString(k).(lua.LString); ok && len(v) >= minRedacted {
+				in.secrets = append(in.secrets, string(v))
+			}
+		}
 	}
 	return 0
+}
+
+// secretDefault recognises a secret config field, { secret = true, default =
+// "..." }: ok is true for such a table, and def is its default ("" when
+// absent), or nil when the default is not a string. A secret's value is masked
+// in everything the engine shows or answers (engine.SecretMask) and redacted
+// from the module's log lines.
+func secretDefault(v any) (def *string, ok bool) {
+	m, isMap := v.(map[string]any)
+	if !isMap || m["secret"] != true {
+		return nil, false
+	}
+	for k := range m {
+		if k != "secret" && k != "default" && k != "description" {
+			return nil, false
+		}
+	}
+	switch d := m["default"].(type) {
+	case nil:
+		s := ""
+		return &s, true
+	case string:
+		return &d, true
+	}
+	return nil, true
+}
+
+// minRedacted: secret values shorter than this are not redacted from log
+// lines (replacing every "a" would say what the secret is).
+const minRedacted = 4
+
+// redact replaces the module's secret config values in s.
+func (in *instance) redact(s string) string {
+	for _, v := range in.secrets {
+		s = strings.ReplaceAll(s, v, engine.SecretMask)
+	}
+	return s
 }
 
 // acts raises a Lua error when the top level (in.loading) tries to act outside

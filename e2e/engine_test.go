@@ -40,8 +40,19 @@ func startEngine(t *testing.T, scripts map[string]string, extra ...string) *engi
 	return e
 }
 
+// apiToken is the engine's API token (every /api call needs it), read once
+// the engine has written it.
+func (e *engineUnderTest) apiToken() string {
+	if e.token == "" {
+		e.token = readToken(e.t, e.data, 10*time.Second)
+	}
+	return e.token
+}
+
 func (e *engineUnderTest) get(path string, v any) int {
-	resp, err := http.Get(e.base + path)
+	req, _ := http.NewRequest("GET", e.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+e.apiToken())
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0
 	}
@@ -54,11 +65,8 @@ func (e *engineUnderTest) get(path string, v any) int {
 
 func (e *engineUnderTest) post(path, body string) (int, string) {
 	e.t.Helper()
-	if e.token == "" {
-		e.token = readToken(e.t, e.data, 10*time.Second)
-	}
 	req, _ := http.NewRequest("POST", e.base+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+e.token)
+	req.Header.Set("Authorization", "Bearer "+e.apiToken())
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -36,7 +36,9 @@ func killDuringStorm(t *testing.T, scripts, db string, viewers int, d time.Durat
 		if time.Since(start) > 15*time.Second {
 			t.Fatal("the engine process did not come up")
 		}
-		resp, err := http.Get(base + "/api/modules/rpg")
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/modules/rpg", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			continue
 		}

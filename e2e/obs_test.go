@@ -116,13 +116,13 @@ end)
 func startOBSBot(t *testing.T, o *obstest.OBS) *engineUnderTest {
 	t.Helper()
 	e := startEngine(t, map[string]string{"obsbot.lua": obsBotModule}, "--obs-addr", o.Addr, "--obs-password", o.Password)
-	waitEngineReady(t, e.base, "obsbot")
+	waitEngineReady(t, e.base, e.apiToken(), "obsbot")
 	return e
 }
 
 // waitEngineReady waits until module runs and GET /api/status says OBS is
 // connected.
-func waitEngineReady(tb testing.TB, base, module string) {
+func waitEngineReady(tb testing.TB, base, token, module string) {
 	tb.Helper()
 	deadline := time.Now().Add(obsWait)
 	for {
@@ -131,7 +131,7 @@ func waitEngineReady(tb testing.TB, base, module string) {
 		}
 		var st struct{ Platforms map[string]string }
 		running := false
-		if getJSON(base+"/api/modules", &mods) == nil && getJSON(base+"/api/status", &st) == nil {
+		if getJSON(base+"/api/modules", token, &mods) == nil && getJSON(base+"/api/status", token, &st) == nil {
 			for _, m := range mods.Modules {
 				running = running || (m.Name == module && m.Status == "running")
 			}
@@ -146,8 +146,14 @@ func waitEngineReady(tb testing.TB, base, module string) {
 	}
 }
 
-func getJSON(url string, v any) error {
-	resp, err := http.Get(url)
+// getJSON GETs an API URL with the token (every /api call needs it).
+func getJSON(url, token string, v any) error {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
@@ -164,7 +170,7 @@ func (e *engineUnderTest) chatLines() []string {
 	var msgs []struct {
 		Text string `json:"text"`
 	}
-	if err := getJSON(e.base+"/api/chat", &msgs); err != nil {
+	if err := getJSON(e.base+"/api/chat", e.apiToken(), &msgs); err != nil {
 		e.t.Fatal(err)
 	}
 	out := make([]string, len(msgs))
@@ -342,7 +348,7 @@ func TestOBSLuaSeesDisconnectFailsFastAndReconnects(t *testing.T) {
 	var st struct{ Platforms map[string]string }
 	// the connection's state (as on the Connections page): "error", with
 	// the reason in GET /api/connections, while the client keeps retrying
-	if err := getJSON(e.base+"/api/status", &st); err != nil || st.Platforms["obs"] != "error" {
+	if err := getJSON(e.base+"/api/status", e.apiToken(), &st); err != nil || st.Platforms["obs"] != "error" {
 		t.Fatalf("GET /api/status while OBS is down: platforms %v, err %v", st.Platforms, err)
 	}
 
@@ -528,9 +534,9 @@ func startOBSBenchEngine(b *testing.B, o *obstest.OBS) (base, token string) {
 			b.Logf("engine log:\n%s", logs.String())
 		}
 	})
-	base = "http://" + addr
-	waitEngineReady(b, base, "obsbench")
-	return base, readToken(b, data, obsWait)
+	base, token = "http://"+addr, readToken(b, data, obsWait)
+	waitEngineReady(b, base, token, "obsbench")
+	return base, token
 }
 
 func postAPI(base, token, path, body string) (int, string) {
@@ -584,7 +590,7 @@ func dialFeed(tb testing.TB, base, token, pattern string) *eventFeed {
 				LastError string `json:"last_error"`
 			}
 		}
-		if err := getJSON(base+"/api/modules", &mods); err != nil {
+		if err := getJSON(base+"/api/modules", token, &mods); err != nil {
 			return "; GET /api/modules: " + err.Error()
 		}
 		return fmt.Sprintf("; modules: %+v", mods.Modules)

@@ -58,6 +58,8 @@ type twitchEngine struct {
 	srv  *twitchtest.Server
 	ss   *twitchtest.Session // the first EventSub session, subscribed
 	base string              // the web API
+	data string              // the store file (the API token is written beside it)
+	tok  string
 	logs *lockedLog
 }
 
@@ -101,7 +103,7 @@ func startTwitchEngine(tb testing.TB, scripts map[string]string, fo twitchtest.O
 	for _, f := range extraFlags {
 		args = append(args, f(srv)...)
 	}
-	te := &twitchEngine{tb: tb, srv: srv, base: "http://" + addr, logs: &lockedLog{}}
+	te := &twitchEngine{tb: tb, srv: srv, base: "http://" + addr, data: filepath.Join(dir, "data", "ss.db"), logs: &lockedLog{}}
 	tb.Cleanup(func() {
 		logs := te.logs.String()
 		if strings.Contains(logs, e2eToken) {
@@ -152,7 +154,12 @@ type e2eModule struct {
 
 func (te *twitchEngine) modules() []e2eModule {
 	var out struct{ Modules []e2eModule }
-	resp, err := http.Get(te.base + "/api/modules")
+	if te.tok == "" {
+		te.tok = readToken(te.tb, te.data, e2eWait)
+	}
+	req, _ := http.NewRequest(http.MethodGet, te.base+"/api/modules", nil)
+	req.Header.Set("Authorization", "Bearer "+te.tok)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil
 	}
@@ -398,7 +405,9 @@ func TestTwitchChatMessageReachesLuaAndItsReplyReachesHelix(t *testing.T) {
 	var sink []sinkMessage
 	for deadline := time.Now().Add(e2eWait); len(sink) < len(tests) && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		sink = nil
-		resp, err := http.Get(te.base + "/api/chat")
+		req, _ := http.NewRequest(http.MethodGet, te.base+"/api/chat", nil)
+		req.Header.Set("Authorization", "Bearer "+te.tok) // read by waitModulesRunning
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"sort"
 	"time"
@@ -96,6 +97,7 @@ func (r *Registry) inspect(ctx context.Context, src Source) (Inspection, error) 
 	defer inst.Stop(ctx)
 	st := inst.Status()
 	ins := Inspection{Module: inst.Info(), Hash: src.Hash, Commands: st.Commands, Events: st.Events, Timers: st.Timers, Exports: st.Exports}
+	ins.Module.Config = MaskSecrets(ins.Module.Config, ins.Module.Secrets)
 	for _, p := range []*[]string{&ins.Events, &ins.Exports, &ins.Module.Permissions, &ins.Module.Dependencies} {
 		if *p == nil {
 			*p = []string{}
@@ -228,8 +230,22 @@ func (r *Registry) SetConfig(ctx context.Context, name string, overrides map[str
 		return fmt.Errorf("%w: %s", ErrUnknownModule, name)
 	}
 	m.mu.Lock()
-	defaults := m.info.Config
+	defaults, secrets := m.info.Config, m.info.Secrets
 	m.mu.Unlock()
+	// A secret sent back as SecretMask keeps its stored value (the panel never
+	// has it to send).
+	stored := r.settings(name).Config
+	overrides = maps.Clone(overrides)
+	for _, k := range secrets {
+		if overrides[k] != SecretMask {
+			continue
+		}
+		if old, ok := stored[k]; ok {
+			overrides[k] = old
+		} else {
+			delete(overrides, k)
+		}
+	}
 	keys := make([]string, 0, len(overrides))
 	for k := range overrides {
 		keys = append(keys, k)

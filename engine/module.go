@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -83,7 +84,29 @@ type ModuleInfo struct {
 	Author       string         `json:"author"`
 	Dependencies []string       `json:"dependencies"`
 	Permissions  []string       `json:"permissions"`
-	Config       map[string]any `json:"config"` // defaults
+	Config       map[string]any `json:"config"`            // defaults
+	Secrets      []string       `json:"secrets,omitempty"` // config keys declared { secret = true }: masked wherever shown
+}
+
+// SecretMask stands for the value of a secret config field in everything the
+// engine shows or answers (API, panel, live feed, logs). Sent back as a
+// config override, it means "keep the stored value".
+const SecretMask = "••••••••"
+
+// MaskSecrets returns config with each of the secret keys' non-empty values
+// replaced by SecretMask (a copy; config itself is not changed).
+func MaskSecrets(config map[string]any, secrets []string) map[string]any {
+	if len(secrets) == 0 || config == nil {
+		return config
+	}
+	out := make(map[string]any, len(config))
+	for k, v := range config {
+		if s, ok := v.(string); ok && s != "" && slices.Contains(secrets, k) {
+			v = SecretMask
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // CommandInfo describes one chat command a module answers.

@@ -52,6 +52,7 @@ type ModuleState struct {
 	AwaitingApproval []string       `json:"awaiting_approval"`
 	Config           map[string]any `json:"config"`
 	ConfigOverrides  map[string]any `json:"config_overrides,omitempty"`
+	Secrets          []string       `json:"secrets,omitempty"` // config keys whose values are masked (SecretMask)
 	Handlers         int            `json:"handlers"`
 	Commands         []CommandInfo  `json:"commands"`
 	Exports          []string       `json:"exports"`
@@ -167,7 +168,8 @@ func (r *Registry) state(m *module) ModuleState {
 		Description: m.info.Description, Version: m.info.Version, Author: m.info.Author,
 		Dependencies: m.info.Dependencies, Permissions: m.info.Permissions,
 		NeedsApproval: ms.NeedsApproval || m.needsApproval, Approved: m.approved, AwaitingApproval: m.awaiting,
-		Config: m.info.Config, ConfigOverrides: ms.Config,
+		Config: MaskSecrets(m.info.Config, m.info.Secrets), ConfigOverrides: MaskSecrets(ms.Config, m.info.Secrets),
+		Secrets:   m.info.Secrets,
 		LastError: m.loadErr, ReloadsSucceeded: m.okCount, ReloadsFailed: m.failCount,
 		Errors: m.handlerErrors,
 	}

@@ -21,7 +21,7 @@ func scripts() map[string]string {
 
 func TestModulesListsEveryModuleWithTotals(t *testing.T) {
 	e := newEnv(t, scripts())
-	w := e.do(req{method: "GET", path: "/api/modules", auth: "none"})
+	w := e.do(req{method: "GET", path: "/api/modules"})
 	if w.Code != http.StatusOK {
 		t.Fatalf("GET /api/modules: %d %s", w.Code, w.Body)
 	}
@@ -394,7 +394,7 @@ func TestReadEndpoints(t *testing.T) {
 	var stats StatsResponse
 	var counter ModuleStats
 	waitFor(t, "the follow's handler time in the stats", func() bool {
-		stats = decode[StatsResponse](t, e.do(req{method: "GET", path: "/api/stats", auth: "none"}))
+		stats = decode[StatsResponse](t, e.do(req{method: "GET", path: "/api/stats"}))
 		for _, m := range stats.Modules {
 			if m.Name == "counter" {
 				counter = m
@@ -408,19 +408,19 @@ func TestReadEndpoints(t *testing.T) {
 	if counter.Invocations == 0 || counter.Status != "running" || counter.Handlers != 1 {
 		t.Errorf("counter stats = %+v", counter)
 	}
-	cmds := decode[[]engine.CommandInfo](t, e.do(req{method: "GET", path: "/api/commands", auth: "none"}))
+	cmds := decode[[]engine.CommandInfo](t, e.do(req{method: "GET", path: "/api/commands"}))
 	if len(cmds) != 1 || cmds[0].Name != "!hello" || cmds[0].Module != "hello" {
 		t.Errorf("commands = %+v", cmds)
 	}
-	st := decode[StatusResponse](t, e.do(req{method: "GET", path: "/api/status", auth: "none"}))
+	st := decode[StatusResponse](t, e.do(req{method: "GET", path: "/api/status"}))
 	if st.Platforms["twitch"] != "offline" || st.Totals.Discovered != 3 {
 		t.Errorf("status = %+v", st)
 	}
-	perms := decode[[]Permission](t, e.do(req{method: "GET", path: "/api/permissions", auth: "none"}))
+	perms := decode[[]Permission](t, e.do(req{method: "GET", path: "/api/permissions"}))
 	if len(perms) != 8 {
 		t.Errorf("permissions = %+v", perms)
 	}
-	tpls := decode[[]Template](t, e.do(req{method: "GET", path: "/api/templates", auth: "none"}))
+	tpls := decode[[]Template](t, e.do(req{method: "GET", path: "/api/templates"}))
 	if len(tpls) != len(Templates()) {
 		t.Errorf("templates = %d", len(tpls))
 	}
@@ -429,7 +429,7 @@ func TestReadEndpoints(t *testing.T) {
 func TestMetricsPrometheusText(t *testing.T) {
 	e := newEnv(t, scripts())
 	e.do(req{method: "POST", path: "/api/events", body: `{"type":"custom.x"}`})
-	w := e.do(req{method: "GET", path: "/metrics", auth: "none"})
+	w := e.do(req{method: "GET", path: "/metrics"})
 	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain; version=0.0.4") {
 		t.Fatalf("GET /metrics = %d %s", w.Code, w.Header().Get("Content-Type"))
 	}

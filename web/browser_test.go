@@ -133,7 +133,15 @@ func TestBrowserPanelFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	go w.Run(e.ctx)
-	base := "http://" + e.serve(t)
+	addr := e.serve(t)
+	base := "http://" + addr
+	b.do("a page fetch asks to sign in",
+		chromedp.Navigate(base+"/modules"),
+		until(`document.body.textContent.includes("Sign in to the panel")`))
+	b.shot("sign-in")
+	b.do("sign in with the one-time login link",
+		chromedp.Navigate(LoginURL(addr, e.token)),
+		until(`location.pathname === "/modules" && location.search === ""`))
 
 	t.Run("disable a module and see its state change", func(t *testing.T) {
 		b.t = t

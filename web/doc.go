@@ -12,7 +12,7 @@
 //     engine.module.* events are turned into the module's current state.
 //   - Template: the test events the /events page fires, in the shapes of docs/events.md.
 //
-// Pages: /modules, /events, /chat, /connections (the header's Twitch and OBS
+// Pages (signed in; /login signs in): /modules, /events, /chat, /connections (the header's Twitch and OBS
 // pills link to it), /overlays. API (JSON, errors as {"error": "..."}):
 //
 //	GET  /api/status                     platforms, uptime, totals
@@ -51,13 +51,15 @@
 //  2. Origin: a POST/PUT/DELETE or WebSocket upgrade whose Origin (or
 //     Sec-Fetch-Site) names another site is refused with 403 (CSRF). No Origin
 //     (curl, a Stream Deck plugin) is fine.
-//  3. Auth: state-changing API calls and the WebSocket need the API token
-//     (Authorization: Bearer TOKEN) or the panel's session cookie, else 401. The
-//     token is made on first start and kept in the store ("api_token"). The
-//     cookie (HttpOnly, SameSite=Strict, an HMAC of the token) is handed out
-//     when a page is loaded over loopback; from the network, a page asks for the
-//     token first. When the panel is bound to a non-loopback address, every API
-//     call and /metrics need auth.
+//  3. Auth: every /api call (reads included) and /metrics need the API token
+//     (Authorization: Bearer TOKEN) or the panel's session cookie, else 401.
+//     The token is made on first start and kept in the store ("api_token").
+//     A page fetch never hands out a session: a browser without one gets the
+//     sign-in page, and signs in by proving it holds the token — the one-time
+//     login link (GET /login?code=..., printed at start and by `starstreamer
+//     token`; login.go) or the token typed into the form (POST /login). The
+//     cookie (HttpOnly, SameSite=Strict) is an HMAC of the token. Assets and
+//     /login are open.
 //
 // # Caveats
 //
@@ -68,7 +70,11 @@
 //   - The session cookie stays valid as long as the token does; a new token
 //     (delete the "api_token" setting) signs every browser out.
 //   - Events from the API may not use the engine.* types, and their data must
-//     be a JSON object of at most 64 KiB; numbers arrive as floats.
+//     be a JSON object of at most 64 KiB; numbers arrive as floats. They may be
+//     twitch.* or obs.* test events: their source is "api" (token) or "panel"
+//     (session), never the platform's (docs/trust.md).
+//   - Module config fields declared secret are masked (engine.SecretMask) in
+//     every answer; PUT .../config with the mask keeps the stored value.
 //   - Tokens and cookies are never logged; request logs carry method, path and
 //     status only.
 package web

@@ -86,16 +86,22 @@ func quietLogger() *slog.Logger {
 
 func newEnv(t testing.TB, scripts map[string]string, mut ...func(*Config)) *testEnv {
 	t.Helper()
-	return newEnvIn(t, t.TempDir(), "", scripts, mut...)
+	return newEnvIn(t, t.TempDir(), "", quietLogger(), scripts, mut...)
+}
+
+// newEnvLog is newEnv with every component logging to log.
+func newEnvLog(t testing.TB, scripts map[string]string, log *slog.Logger, mut ...func(*Config)) *testEnv {
+	t.Helper()
+	return newEnvIn(t, t.TempDir(), "", log, scripts, mut...)
 }
 
 // newOverlayEnv is newEnv with overlays: root/scripts, root/overlays and root/media.
 func newOverlayEnv(t testing.TB, root string, scripts map[string]string, mut ...func(*Config)) *testEnv {
 	t.Helper()
-	return newEnvIn(t, filepath.Join(root, "scripts"), filepath.Join(root, "overlays"), scripts, mut...)
+	return newEnvIn(t, filepath.Join(root, "scripts"), filepath.Join(root, "overlays"), quietLogger(), scripts, mut...)
 }
 
-func newEnvIn(t testing.TB, dir, overlays string, scripts map[string]string, mut ...func(*Config)) *testEnv {
+func newEnvIn(t testing.TB, dir, overlays string, log *slog.Logger, scripts map[string]string, mut ...func(*Config)) *testEnv {
 	t.Helper()
 	for name, code := range scripts {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -106,7 +112,6 @@ func newEnvIn(t testing.TB, dir, overlays string, scripts map[string]string, mut
 			t.Fatal(err)
 		}
 	}
-	log := quietLogger()
 	ctx, cancel := context.WithCancel(context.Background())
 	core, err := Assemble(TestCore{Dir: dir, Overlays: overlays, Data: filepath.Join(t.TempDir(), "t.db"), Log: log, Config: func(c *Config) {
 		c.Addr = testAddr

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -34,7 +35,7 @@ var pageTmpl = func() map[string]*template.Template {
 
 type pageData struct {
 	Page, Title, Addr, Error string
-	Remote                   bool
+	SignedOut                bool // the sign-in page: no navigation, no scripts
 }
 
 func (s *Server) render(c echo.Context, code int, name string, d pageData) error {
@@ -52,21 +53,32 @@ func (s *Server) render(c echo.Context, code int, name string, d pageData) error
 	return c.HTMLBlob(code, buf.Bytes())
 }
 
-// page serves one panel page. Loaded over a loopback connection (the panel's
-// default), it hands out the session cookie: the request passed the Host check,
-// and the cookie is SameSite=Strict, so no other site can use it. A client from
-// the network (the panel bound with allow-remote) signs in with the token first.
+// page serves one panel page to a signed-in browser; any other client gets
+// the sign-in page. Fetching a page never hands out a session: the browser
+// proves it holds the token first (loginPage, login).
 func (s *Server) page(name string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r := c.Request()
-		if ok, _ := s.authorized(r); !ok {
-			if !remoteIsLoopback(r) {
-				return s.render(c, http.StatusUnauthorized, "login", pageData{Remote: true})
-			}
-			c.SetCookie(s.sessionCookie())
+		if ok, _ := s.authorized(c.Request()); !ok {
+			return s.render(c, http.StatusUnauthorized, "login", pageData{SignedOut: true})
 		}
 		return s.render(c, http.StatusOK, name, pageData{})
 	}
+}
+
+// loginPage is GET /login: with ?code= (the one-time link printed at start
+// and by `starstreamer token`) it redeems the code, sets the session cookie
+// and sends the browser on to /modules, so the code leaves the address bar;
+// without, it shows the sign-in form.
+func (s *Server) loginPage(c echo.Context) error {
+	code := c.QueryParam("code")
+	if code == "" {
+		return s.render(c, http.StatusOK, "login", pageData{SignedOut: true})
+	}
+	if err := s.redeem(code, time.Now()); err != nil {
+		return s.render(c, http.StatusUnauthorized, "login", pageData{SignedOut: true, Error: err.Error()})
+	}
+	c.SetCookie(s.sessionCookie())
+	return c.Redirect(http.StatusSeeOther, "/modules")
 }
 
 // login takes the API token from the sign-in form and sets the session cookie.
@@ -75,7 +87,7 @@ func (s *Server) login(c echo.Context) error {
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, 4<<10)
 	tok := strings.TrimSpace(r.PostFormValue("token"))
 	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) != 1 {
-		return s.render(c, http.StatusUnauthorized, "login", pageData{Remote: true, Error: "That is not the API token. Print it with: starstreamer token"})
+		return s.render(c, http.StatusUnauthorized, "login", pageData{SignedOut: true, Error: "That is not the API token. Print it with: starstreamer token"})
 	}
 	c.SetCookie(s.sessionCookie())
 	return c.Redirect(http.StatusSeeOther, "/modules")

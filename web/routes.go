@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,6 +27,7 @@ func (s *Server) routes() *echo.Echo {
 	for _, p := range pageNames {
 		e.GET("/"+p, s.page(p))
 	}
+	e.GET("/login", s.loginPage)
 	e.POST("/login", s.login)
 	e.GET("/assets/*", s.asset)
 
@@ -168,19 +168,15 @@ func (s *Server) originMW(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// authMW requires the API token or the session cookie on every state-changing
-// API call and on the WebSocket; when the panel is bound to a non-loopback
-// address, on every API call and /metrics too.
+// authMW requires the API token or the session cookie on every API call (reads
+// included: module config, chat, stats are the streamer's) and on /metrics.
+// Pages check the session themselves (they show the sign-in page instead);
+// assets and /login are open.
 func (s *Server) authMW(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		p := r.URL.Path
-		api := strings.HasPrefix(p, "/api/") || p == "/metrics"
-		if !api {
-			return next(c)
-		}
-		need := !safeMethod(r.Method) || isWebSocket(r) || p == "/api/ws" || !s.loopbackOnly()
-		if !need {
+		if !strings.HasPrefix(p, "/api/") && p != "/api" && p != "/metrics" {
 			return next(c)
 		}
 		ok, via := s.authorized(r)
@@ -197,11 +193,6 @@ func (s *Server) authMW(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set("via", via)
 		return next(c)
 	}
-}
-
-func (s *Server) loopbackOnly() bool {
-	host, _, err := net.SplitHostPort(s.cfg.Addr)
-	return err == nil && isLoopback(host)
 }
 
 // source names where an API event came from: "panel" for the page, "api" for

@@ -34,9 +34,9 @@ func TestHostCheckRefusesForeignHosts(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, path := range []string{"/api/modules", "/modules", "/metrics"} {
-				w := e.do(req{method: "GET", path: path, host: tc.host, auth: "none"})
+				w := e.do(req{method: "GET", path: path, host: tc.host})
 				if tc.host == "" {
-					w = e.do(req{method: "GET", path: path, host: " ", auth: "none"})
+					w = e.do(req{method: "GET", path: path, host: " "})
 				}
 				if w.Code != tc.code {
 					t.Fatalf("GET %s Host %q = %d %s, want %d", path, tc.host, w.Code, w.Body, tc.code)
@@ -93,7 +93,7 @@ func TestOriginCheckRefusesCrossSiteWrites(t *testing.T) {
 		t.Error("a refused cross-site request disabled a module")
 	}
 	// A GET from another origin is answered (no CORS headers, so the other site cannot read it).
-	if w := e.do(req{method: "GET", path: "/api/modules", origin: "https://evil.example", auth: "none"}); w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "" {
+	if w := e.do(req{method: "GET", path: "/api/modules", origin: "https://evil.example"}); w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("cross-origin GET = %d, ACAO %q", w.Code, w.Header().Get("Access-Control-Allow-Origin"))
 	}
 }
@@ -146,18 +146,22 @@ func TestStateChangingCallsNeedTheTokenOrSession(t *testing.T) {
 	}
 }
 
-func TestPageSetsAStrictSessionCookie(t *testing.T) {
+func TestPagesNeedASignIn(t *testing.T) {
 	e := newEnv(t, scripts())
 	for _, p := range []string{"/modules", "/events", "/chat"} {
+		// Fetching a page hands out no session: it shows the sign-in page.
 		w := e.do(req{method: "GET", path: p, auth: "none"})
+		if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "Sign in") || len(w.Result().Cookies()) != 0 {
+			t.Fatalf("GET %s without a session = %d, cookies %v", p, w.Code, w.Result().Cookies())
+		}
+		if strings.Contains(w.Body.String(), "/assets/app.js") {
+			t.Errorf("the sign-in page loads the panel's scripts")
+		}
+		w = e.do(req{method: "GET", path: p, auth: "none", cookie: e.srv.session})
 		if w.Code != 200 || !strings.Contains(w.Body.String(), "StarStreamer") {
-			t.Fatalf("GET %s = %d", p, w.Code)
+			t.Fatalf("GET %s with the session = %d", p, w.Code)
 		}
-		c := w.Result().Cookies()
-		if len(c) != 1 || c[0].Name != SessionCookie || c[0].Value != e.srv.session || !c[0].HttpOnly || c[0].SameSite != http.SameSiteStrictMode {
-			t.Fatalf("GET %s cookies = %+v", p, c)
-		}
-		if c[0].Value == e.token || strings.Contains(w.Body.String(), e.token) {
+		if strings.Contains(w.Body.String(), e.token) {
 			t.Fatal("the page leaks the API token")
 		}
 		if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
@@ -175,6 +179,110 @@ func TestPageSetsAStrictSessionCookie(t *testing.T) {
 	for _, a := range []string{"/assets/../pages.go", "/assets/..%2fpages.go", "/assets/nope.js"} {
 		if w := e.do(req{method: "GET", path: a, auth: "none"}); w.Code != 404 {
 			t.Errorf("GET %s = %d, want 404", a, w.Code)
+		}
+	}
+}
+
+func TestSignInWithAOneTimeCodeOrTheToken(t *testing.T) {
+	e := newEnv(t, scripts())
+	now := time.Now()
+	good := LoginCode(e.token, now)
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	tests := []struct {
+		name string
+		r    req
+		code int // 303 signs in (cookie set, on to /modules)
+	}{
+		{"the code of a login link", req{method: "GET", path: "/login?code=" + good, auth: "none"}, 303},
+		{"the same code again", req{method: "GET", path: "/login?code=" + good, auth: "none"}, 401},
+		{"a code made with another token", req{method: "GET", path: "/login?code=" + LoginCode(strings.Repeat("0", 64), now), auth: "none"}, 401},
+		{"an expired code", req{method: "GET", path: "/login?code=" + LoginCode(e.token, now.Add(-LoginCodeTTL-time.Minute)), auth: "none"}, 401},
+		{"a code from before this run", req{method: "GET", path: "/login?code=" + LoginCode(e.token, e.srv.started.Add(-2*time.Second)), auth: "none"}, 401},
+		{"a tampered code", req{method: "GET", path: "/login?code=" + good[:len(good)-1] + "0", auth: "none"}, 401},
+		{"garbage", req{method: "GET", path: "/login?code=a.b", auth: "none"}, 401},
+		{"the sign-in form", req{method: "GET", path: "/login", auth: "none"}, 200},
+		{"the token in the form", req{method: "POST", path: "/login", auth: "none", body: "token=" + e.token, header: form}, 303},
+		{"a wrong token in the form", req{method: "POST", path: "/login", auth: "none", body: "token=nope", header: form}, 401},
+		{"the token form from another site", req{method: "POST", path: "/login", auth: "none", body: "token=" + e.token, header: form, origin: "https://evil.example"}, 403},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := e.do(tc.r)
+			if w.Code != tc.code {
+				t.Fatalf("= %d %s, want %d", w.Code, w.Body, tc.code)
+			}
+			cookies := w.Result().Cookies()
+			if tc.code != 303 {
+				if len(cookies) != 0 {
+					t.Fatalf("a refused sign-in set cookies %v", cookies)
+				}
+				return
+			}
+			if w.Header().Get("Location") != "/modules" {
+				t.Errorf("Location = %q", w.Header().Get("Location"))
+			}
+			c := cookies
+			if len(c) != 1 || c[0].Name != SessionCookie || c[0].Value != e.srv.session || !c[0].HttpOnly || c[0].SameSite != http.SameSiteStrictMode {
+				t.Fatalf("cookies = %+v", c)
+			}
+			if c[0].Value == e.token {
+				t.Fatal("the cookie is the API token")
+			}
+		})
+	}
+	if u := e.srv.LoginURL(); !strings.HasPrefix(u, "http://127.0.0.1:8888/login?code=") {
+		t.Errorf("LoginURL = %q", u)
+	}
+	if u := LoginURL("0.0.0.0:9000", e.token); !strings.HasPrefix(u, "http://127.0.0.1:9000/login?code=") {
+		t.Errorf("LoginURL on every interface = %q", u)
+	}
+}
+
+// A local program that fetches a page gets no session, so it can neither read
+// the API nor change anything with what the page handed it.
+func TestACookieFromAPageFetchCannotChangeAnything(t *testing.T) {
+	e := newEnv(t, scripts())
+	w := e.do(req{method: "GET", path: "/modules", auth: "none"})
+	var cookie string
+	for _, c := range w.Result().Cookies() {
+		if c.Name == SessionCookie {
+			cookie = c.Value
+		}
+	}
+	calls := []struct{ method, path, body string }{
+		{"GET", "/api/modules", ""},
+		{"GET", "/api/modules/hello", ""},
+		{"POST", "/api/modules/hello/unload", ""},
+		{"POST", "/api/modules/hello/reload", ""},
+		{"POST", "/api/modules/hello/disable", ""},
+		{"PUT", "/api/modules/hello/config", `{"config":{"greeting":"pwned"}}`},
+		{"POST", "/api/events", `{"type":"twitch.chat.message","data":{}}`},
+	}
+	for _, c := range calls {
+		var body any
+		if c.body != "" {
+			body = c.body
+		}
+		w := e.do(req{method: c.method, path: c.path, body: body, auth: "none", cookie: cookie})
+		if w.Code != http.StatusUnauthorized {
+			t.Errorf("%s %s with the page's cookie %q = %d %s, want 401", c.method, c.path, cookie, w.Code, w.Body)
+		}
+	}
+	if st, _ := e.reg.Module("hello"); st.Status != "running" || !st.Enabled || st.ConfigOverrides != nil {
+		t.Fatalf("hello changed: %+v", st)
+	}
+}
+
+func TestEveryAPIRouteNeedsTheTokenOrSession(t *testing.T) {
+	e := newEnv(t, scripts())
+	for _, r := range e.srv.e.Routes() {
+		if !strings.HasPrefix(r.Path, "/api/") && r.Path != "/metrics" {
+			continue
+		}
+		path := strings.NewReplacer(":name", "hello", ":action", "reload").Replace(r.Path)
+		w := e.do(req{method: r.Method, path: path, auth: "none"})
+		if w.Code != http.StatusUnauthorized {
+			t.Errorf("%s %s without credentials = %d, want 401", r.Method, path, w.Code)
 		}
 	}
 }

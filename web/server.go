@@ -73,6 +73,9 @@ type Server struct {
 	hub     *hub
 	started time.Time
 
+	codesMu   sync.Mutex
+	usedCodes map[string]time.Time // login code nonce -> when it may be forgotten
+
 	mu    sync.RWMutex
 	port  string          // the port Host and Origin must carry
 	hosts map[string]bool // host names (lower case, no brackets) the panel answers to
@@ -102,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "web"), token: tok, started: time.Now()}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "web"), token: tok, started: time.Now(), usedCodes: map[string]time.Time{}}
 	mac := hmac.New(sha256.New, []byte(tok))
 	mac.Write([]byte("starstreamer panel session v1"))
 	s.session = hex.EncodeToString(mac.Sum(nil))
@@ -249,15 +252,6 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
-}
-
-// remoteIsLoopback reports whether the request came over a loopback connection.
-func remoteIsLoopback(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return isLoopback(host)
 }
 
 // authorized reports whether r carries the API token (Bearer) or the session cookie.

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"bytes"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,4 +114,83 @@ func TestReviewAndApproveTheReviewedVersion(t *testing.T) {
 	if w := e.do(req{method: "GET", path: "/api/modules/nope/review"}); w.Code != http.StatusNotFound {
 		t.Errorf("review of an unknown module = %d", w.Code)
 	}
+}
+
+// webhookScript keeps a secret config field and uses it in a handler.
+const webhookScript = `module { name = "hook", permissions = { "twitch.chat" },
+  config = { webhook = { secret = true, default = "" }, channel = "general" } }
+command("!hook", function(event)
+  log.info("posting to " .. config.webhook, { url = config.webhook })
+  twitch.reply(event, "hook length " .. #config.webhook)
+end)
+command("!boom", function(event) error("cannot post to " .. config.webhook) end)
+`
+
+func TestSecretConfigIsNeverShownOrLogged(t *testing.T) {
+	const secret = "https://discord.com/api/webhooks/123/very-secret-token"
+	var logs syncBuffer
+	e := newEnvLog(t, map[string]string{"hook.lua": webhookScript}, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	feed := e.collect("engine.module.*")
+	w := e.do(req{method: "PUT", path: "/api/modules/hook/config", body: ConfigRequest{Config: map[string]any{"webhook": secret, "channel": "alerts"}}})
+	if w.Code != 200 {
+		t.Fatalf("PUT config = %d %s", w.Code, w.Body)
+	}
+	waitEvent(t, feed, nil)
+	answers := []string{w.Body.String()}
+	st := decode[ActionResponse](t, w).Module
+	if st.ConfigOverrides["webhook"] != engine.SecretMask || st.ConfigOverrides["channel"] != "alerts" || !slices.Equal(st.Secrets, []string{"webhook"}) {
+		t.Errorf("config as answered: %+v %v", st.ConfigOverrides, st.Secrets)
+	}
+	// The module has the value.
+	if w := e.do(req{method: "POST", path: "/api/chat", body: ChatRequest{Message: "!hook"}}); w.Code != 202 {
+		t.Fatal(w.Body)
+	}
+	waitFor(t, "the reply", func() bool {
+		for _, m := range e.chat.Recent() {
+			if m.Text == "hook length 54" {
+				return true
+			}
+		}
+		return false
+	})
+	e.do(req{method: "POST", path: "/api/chat", body: ChatRequest{Message: "!boom"}})
+	waitFor(t, "the error", func() bool { st, _ := e.reg.Module("hook"); return st.Errors > 0 })
+	// Sending the mask back keeps the value.
+	w = e.do(req{method: "PUT", path: "/api/modules/hook/config", body: ConfigRequest{Config: map[string]any{"webhook": engine.SecretMask, "channel": "x"}}})
+	if w.Code != 200 {
+		t.Fatalf("PUT config with the mask = %d %s", w.Code, w.Body)
+	}
+	answers = append(answers, w.Body.String())
+	if ms, _ := e.store.ModuleSettings("hook"); ms.Config["webhook"] != secret {
+		t.Fatalf("the mask replaced the stored secret: %v", ms.Config["webhook"])
+	}
+	for _, path := range []string{"/api/modules", "/api/modules/hook", "/api/modules/hook/review", "/api/stats"} {
+		answers = append(answers, e.do(req{method: "GET", path: path}).Body.String())
+	}
+	answers = append(answers, e.do(req{method: "POST", path: "/api/scripts/inspect", body: ScriptRequest{Code: strings.Replace(webhookScript, `default = ""`, `default = "`+secret+`"`, 1)}}).Body.String())
+	for i, a := range answers {
+		if strings.Contains(a, "very-secret-token") {
+			t.Errorf("answer %d carries the secret: %s", i, a)
+		}
+	}
+	if l := logs.String(); strings.Contains(l, "very-secret-token") || !strings.Contains(l, "posting to "+engine.SecretMask) {
+		t.Errorf("the log carries the secret or lost the line:\n%s", l)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -46,7 +46,7 @@ overlay = {}
 ---@param info {name?: string, description?: string, version?: string, author?: string, dependencies?: string[], permissions?: string[], config?: table, cooldown_reply?: string|boolean}
 function module(info) end
 
----The module's config: the defaults from module{config=...} with the panel's overrides applied.
+---The module's config: the defaults from module{config=...} with the panel's overrides applied. A field declared KEY = { secret = true, default = "" } (a webhook URL, an API key) is a string the panel never shows and the engine never returns or logs; the module's own log lines and errors have it replaced by ••••••••.
 ---
 ---Context: load, handler
 ---@type table<string, any>

@@ -236,6 +236,12 @@
     const rows = Object.keys(m.config).sort().map((k) => {
       const def = m.config[k], cur = k in over ? over[k] : def, kd = kind(def);
       let input;
+      if ((m.secrets || []).includes(k)) {
+        // the engine never sends a secret: only whether one is set (masked)
+        input = h("input", { type: "password", autocomplete: "off", dataset: { key: k, kind: "secret" }, value: "",
+          placeholder: cur ? "set (hidden) — type to replace" : "not set" });
+        return h("div", { class: "cf-row" }, h("span", { class: "k" }, k), input, h("span", { class: "d" }, "secret · never shown" + (k in over ? " · overridden" : "")));
+      }
       if (kd === "boolean") input = h("input", { type: "checkbox", dataset: { key: k, kind: kd }, checked: cur === true });
       else if (kd === "number") input = h("input", { type: "number", step: "any", dataset: { key: k, kind: kd }, value: cur });
       else if (kd === "table") input = h("textarea", { class: "code", rows: 3, dataset: { key: k, kind: kd } }, JSON.stringify(cur));
@@ -251,6 +257,12 @@
     for (const el of $("#cf-fields").querySelectorAll("[data-key]")) {
       const k = el.dataset.key, kd = el.dataset.kind;
       let v;
+      if (kd === "secret") {
+        const over = m.config_overrides || {};
+        if (el.value !== "") out[k] = el.value;
+        else if (k in over) out[k] = over[k]; // the mask: keep the stored value
+        continue;
+      }
       if (kd === "boolean") v = el.checked;
       else if (kd === "number") { if (el.value.trim() === "" || isNaN(Number(el.value))) throw new Error(k + " must be a number"); v = Number(el.value); }
       else if (kd === "table") { try { v = JSON.parse(el.value); } catch (_) { throw new Error(k + " must be JSON (a list or an object)"); } }
