@@ -24,7 +24,9 @@ func TestBrowserConnectionsPage(t *testing.T) {
 	o := obstest.Start(t)
 	e := newConnEnv(t, connections.Flags{}, nil)
 	e.tw.SetDeviceFlow(twitchtest.DeviceFlow{Manual: true, Token: approvedToken(twitch.Scopes)})
-	base := "http://" + e.serve(t)
+	addr := e.serve(t)
+	base := "http://" + addr
+	b.signIn(addr, e.token)
 
 	b.do("open /connections from the header pill",
 		chromedp.Navigate(base+"/modules"),

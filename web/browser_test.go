@@ -84,6 +84,15 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// signIn opens the panel's one-time login link, as the streamer does with the
+// link the engine prints; the panel answers no page or API call before.
+func (b *browser) signIn(addr, token string) {
+	b.t.Helper()
+	b.do("sign in with the one-time login link",
+		chromedp.Navigate(LoginURL(addr, token)),
+		until(`location.pathname === "/modules" && location.search === ""`))
+}
+
 func (b *browser) shot(name string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
@@ -139,9 +148,7 @@ func TestBrowserPanelFlows(t *testing.T) {
 		chromedp.Navigate(base+"/modules"),
 		until(`document.body.textContent.includes("Sign in to the panel")`))
 	b.shot("sign-in")
-	b.do("sign in with the one-time login link",
-		chromedp.Navigate(LoginURL(addr, e.token)),
-		until(`location.pathname === "/modules" && location.search === ""`))
+	b.signIn(addr, e.token)
 
 	t.Run("disable a module and see its state change", func(t *testing.T) {
 		b.t = t
