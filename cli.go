@@ -29,9 +29,11 @@ are kept in the store (--data); the engine refreshes them by itself. Run it
 while the engine is stopped: the store is open in one process at a time.`,
 		flags: []string{"data", "twitch-client-id", "twitch-channel", "twitch-auth-url", "twitch-api-url", "log-level"}},
 	{name: "token", summary: "print the web API token (for Stream Deck buttons and scripts)",
-		about: `Prints the token every API call needs (Authorization: Bearer TOKEN). While
-the engine runs it reads the copy the engine leaves beside the store.`,
-		flags: []string{"data"}},
+		about: `Prints the token every API call needs (Authorization: Bearer TOKEN) on
+stdout. While the engine runs it reads the copy the engine leaves beside the
+store, and prints on stderr a one-time link that signs a browser in to the
+panel at --addr (valid once, for 15 minutes).`,
+		flags: []string{"data", "addr"}},
 	{name: "test", args: "[path]", summary: "run the *_test.lua script tests",
 		about: `Runs script tests. path is a test file (scripts/dice_test.lua), a module
 (scripts/dice.lua or scripts/rpg: its tests) or a folder (every *_test.lua
