@@ -286,6 +286,7 @@ func TestBrowserOverlaysPage(t *testing.T) {
 	}
 	r := newOverlayRig(t)
 	b := newBrowser(t)
+	b.signIn(strings.TrimPrefix(r.base, "http://"), r.token)
 	b.do("open the overlays page",
 		chromedp.Navigate(r.base+"/overlays"),
 		chromedp.WaitVisible(chromedp.CSS(`#ov-alerts`)),
