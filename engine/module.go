@@ -51,9 +51,11 @@ var _ Host = (*Registry)(nil)
 //  3. Start: the Registry has swapped the bus subscriptions (Bus.Replace with
 //     Subscriptions()); Start arms timers and makes later on_event calls
 //     subscribe directly.
-//  4. Stop: drains events already delivered, runs shutdown(), cancels timers and
-//     waiting calls, unsubscribes and closes the VM. Stop works after a failed
-//     Init and after an earlier Stop.
+//  4. Stop: ahead of queued work, handles the events already delivered for a
+//     bounded time (the rest are dropped and counted), runs shutdown() with
+//     its own budget, cancels timers and waiting calls, unsubscribes and
+//     closes the VM, all within ctx's deadline when it has one (Stop returns
+//     when ctx ends). Stop works after a failed Init and after an earlier Stop.
 type Instance interface {
 	Info() ModuleInfo
 	Init(ctx context.Context) error
