@@ -277,19 +277,21 @@ on_event("slow.tick", function() local t = os.clock() while os.clock() - t < 0.0
 	te.waitChat("pong m-!ping")
 }
 
-// Memory a module holds in the locals of a sleeping handler is found, and
-// that module is the one stopped.
+// Memory a module holds in the locals of sleeping handlers is found, and
+// that module is the one stopped. Ten invocations each gather 20 MB in steps
+// with a sleep between them, so that the heap passes the limit while they
+// sleep (a cut of one that runs frees only its share).
 func TestMemoryHeldBySleepingLocalsIsFound(t *testing.T) {
 	te := newTestEngine(t, map[string]string{
 		"ping.lua": pingModule,
 		"sleeper.lua": `module { name = "sleeper" }
 on_event("hold.it", function()
   local s, t = string.rep("x", 1048576), {}
-  for i = 1, 40 do t[i] = s .. i end
+  for i = 1, 20 do t[i] = s .. i sleep(0.01) end
   sleep(3600)
 end)`,
 	}, func(c *Config) { c.HeapLimit = 128 << 20 })
-	for i := 0; i < 5; i++ { // 200 MB, each invocation's share in its own locals
+	for i := 0; i < 10; i++ {
 		te.emit("hold.it", nil)
 	}
 	waitFor(t, 30*time.Second, func() bool { return te.module("sleeper").Status == "failed" })

@@ -60,12 +60,14 @@ func checkContained(t *testing.T, code string) {
 	te.emit("fz.go", nil)
 	te.chatLine("!x")
 	time.Sleep(20 * time.Millisecond)
-	// the healthy module answers within a second
+	// the healthy module answers (the goal is within a second; the test
+	// allows 3 s, because go test ./... runs many test processes on few
+	// cores and this checks for a hang, not for speed)
 	te.chatLine("!ping")
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(3 * time.Second)
 	for !chatHas(te, "pong m-!ping") {
 		if time.Now().After(deadline) {
-			t.Fatalf("ping did not answer within 1 s beside:\n%s", code)
+			t.Fatalf("ping did not answer within 3 s beside:\n%s", code)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
