@@ -102,7 +102,8 @@
 //   - A module's store space holds at most 16 MiB of keys and values
 //     (engine.DefaultModuleQuota, Store.SetModuleQuota); a write past it is an
 //     error naming the module and the quota (engine.QuotaError), a staged
-//     transaction cannot stage more than that either.
+//     transaction cannot stage more than that either. One store.keys or
+//     tx.keys call lists at most 100,000 keys (maxKeysListed).
 //   - Per-module quotas, each an error naming the module and the cap:
 //     handlers (on_event and command) registered at once, 1,000
 //     (Config.MaxHandlers), commands among them 200 (Config.MaxCommands);
@@ -122,7 +123,8 @@
 //     (engine.MaxChatText, engine.MaxChatBytes).
 //   - A Go function is never a coroutine's body: pcall(require, "x"),
 //     coroutine.create(string.upper) and a Go function as a handler run
-//     through a small Lua wrapper (luaBody), so their results are kept.
+//     through a small Lua wrapper (luaBody), so their results are kept; the
+//     wrapper's own position is dropped from their errors (withoutGoBody).
 //
 // # Containment: what runs where, under which budget
 //

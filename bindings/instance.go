@@ -467,7 +467,7 @@ func (in *instance) resume(inv *invocation, fn *lua.LFunction, args []lua.LValue
 func errorValue(err error) lua.LValue {
 	var ae *lua.ApiError
 	if errors.As(err, &ae) && ae.Object != nil {
-		return ae.Object
+		return withoutGoBody(ae.Object)
 	}
 	return lua.LString(err.Error())
 }

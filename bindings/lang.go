@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
@@ -52,6 +53,19 @@ func (in *instance) installLang(L *lua.LState) {
 	L.Call(0, 1)
 	in.goBody = L.Get(-1).(*lua.LFunction)
 	L.Pop(1)
+}
+
+// goBodyWhere is the position an error raised by a Go function run through
+// the goBodySource wrapper starts with. It says nothing about the script, so
+// errorValue drops it: like Lua's own pcall(string.rep), the message then has
+// no position.
+const goBodyWhere = "=go:2: "
+
+func withoutGoBody(v lua.LValue) lua.LValue {
+	if s, ok := v.(lua.LString); ok && strings.HasPrefix(string(s), goBodyWhere) {
+		return s[len(goBodyWhere):]
+	}
+	return v
 }
 
 // luaBody returns fn itself when it is a Lua function, else a Lua function
@@ -172,7 +186,12 @@ func (in *instance) luaLoad(L *lua.LState) int {
 		L.Push(lua.LString("load accepts Lua text only"))
 		return 2
 	}
-	name := L.OptString(2, fmt.Sprintf("=(load at %s)", callerWhere(L)))
+	name := truncate(L.OptString(2, fmt.Sprintf("=(load at %s)", callerWhere(L))), 256)
+	if len(src) > maxSourceBytes { // before copying it
+		L.Push(lua.LNil)
+		L.Push(lua.LString(fmt.Sprintf("%s: %d bytes, at most %d allowed", name, len(src), maxSourceBytes)))
+		return 2
+	}
 	proto, err := compileLua([]byte(src), name)
 	if err != nil {
 		L.Push(lua.LNil)

@@ -14,7 +14,7 @@ var storeDocs = []Doc{
 	{Name: "store.set", Syntax: "store.set(key, value)", Context: "handler", Permission: "store", Summary: "Writes a value; durable when it returns. set(key, nil) deletes. A module's keys and values may add up to 16 MiB; past that set raises an error."},
 	{Name: "store.incr", Syntax: "store.incr(key [, n]) -> new", Context: "handler", Permission: "store", Summary: "Adds the integer n (default 1) to the integer under key (absent counts as 0), atomically."},
 	{Name: "store.delete", Syntax: "store.delete(key)", Context: "handler", Permission: "store", Summary: "Removes key."},
-	{Name: "store.keys", Syntax: "store.keys([prefix [, limit]]) -> {key, ...}", Context: "handler", Permission: "store", Summary: "Lists keys with the prefix, in byte order (at most limit, default 1000; 0: all)."},
+	{Name: "store.keys", Syntax: "store.keys([prefix [, limit]]) -> {key, ...}", Context: "handler", Permission: "store", Summary: "Lists keys with the prefix, in byte order (at most limit, default 1000; 0: all). One call lists at most 100,000 keys; past that it raises an error."},
 	{Name: "store.update", Syntax: "store.update(function(tx) ... end) -> true, ... | nil, err", Context: "handler", Permission: "store",
 		Summary: "Runs fn(tx) as one transaction: tx.get, tx.set, tx.incr, tx.delete, tx.keys (store.* inside fn join it too). All writes commit together, durably, when fn returns, or none when it raises an error (then update returns nil, err). If data fn read changed before the commit, fn runs again (up to 5 times), so keep it free of other effects. fn cannot wait."},
 }
@@ -42,8 +42,13 @@ func (d direct) Incr(key string, n int64) (int64, error)    { return d.s.Incr(d.
 func (d direct) Keys(p string, limit int) ([]string, error) { return d.s.Keys(d.ns, p, limit) }
 
 // maxUpdateAttempts bounds how often store.update runs its function when
-// the data it read changed before it could commit.
-const maxUpdateAttempts = 5
+// the data it read changed before it could commit; maxKeysListed the keys
+// one keys() call returns (a 16 MiB space can hold millions of tiny keys,
+// and building a list of them is one Go call nothing interrupts).
+const (
+	maxUpdateAttempts = 5
+	maxKeysListed     = 100_000
+)
 
 // installStore installs store.*. store.update never runs Lua inside a bolt
 // transaction (a store.set inside it once deadlocked every module's store,
@@ -161,9 +166,20 @@ func storeFuncs(in *instance, prefix string) map[string]func(L *lua.LState, sp k
 			return 0
 		},
 		"keys": func(L *lua.LState, sp kv) int {
-			keys, err := sp.Keys(L.OptString(1, ""), L.OptInt(2, 1000))
+			limit := L.OptInt(2, 1000)
+			if limit > maxKeysListed {
+				L.ArgError(2, fmt.Sprintf("limit %d: one call lists at most %d keys", limit, maxKeysListed))
+			}
+			all := limit <= 0
+			if all {
+				limit = maxKeysListed + 1
+			}
+			keys, err := sp.Keys(L.OptString(1, ""), limit)
 			if err != nil {
 				L.RaiseError("%s.keys: %v", prefix, err)
+			}
+			if all && len(keys) > maxKeysListed {
+				L.RaiseError("%s.keys: more than %d keys with prefix %q: list them in parts (a longer prefix, or a limit)", prefix, maxKeysListed, truncate(L.OptString(1, ""), 64))
 			}
 			L.Push(stringList(L, keys))
 			return 1

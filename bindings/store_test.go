@@ -142,3 +142,28 @@ func onEvent(t *testing.T, te *testEngine, typ string, fn func()) {
 		t.Fatal(err)
 	}
 }
+
+// Listing keys is one Go call: a module with millions of tiny keys cannot
+// make it build a list of all of them.
+func TestStoreKeysListsAtMostACap(t *testing.T) {
+	te := newTestEngine(t, map[string]string{
+		"k.lua": `module { name = "k", permissions = { "twitch.chat", "store" } }
+command("!k", function(event)
+  store.update(function(tx) for i = 1, 100001 do tx.set("k" .. i, 0) end end)
+  local ok, err = pcall(store.keys, "", 0)
+  local ok2, err2 = pcall(store.keys, "", 200000)
+  twitch.reply(event, tostring(ok) .. " " .. tostring(err) .. " | " .. tostring(ok2) .. " " .. tostring(err2) .. " | " .. #store.keys("k1", 0))
+end)`,
+	}, func(c *Config) { c.HandlerBudget = 10 * time.Second })
+	te.chatLine("!k")
+	waitFor(t, 20*time.Second, func() bool { return len(te.chat.Recent()) > 0 || te.module("k").Errors > 0 })
+	if st := te.module("k"); st.Errors > 0 {
+		t.Fatal(st.LastError)
+	}
+	m := te.waitChat("|")
+	for _, want := range []string{"false", "store.keys: more than 100000 keys with prefix", "limit 200000: one call lists at most 100000 keys", "| 11113", "false store.keys: more"} {
+		if !strings.Contains(m.Text, want) {
+			t.Fatalf("reply %q lacks %q", m.Text, want)
+		}
+	}
+}

@@ -290,7 +290,7 @@ function store.incr(key, n) end
 ---@param key string
 function store.delete(key) end
 
----Lists keys with the prefix, in byte order (at most limit, default 1000; 0: all).
+---Lists keys with the prefix, in byte order (at most limit, default 1000; 0: all). One call lists at most 100,000 keys; past that it raises an error.
 ---
 ---Context: handler · permission: store
 ---@param prefix? string
