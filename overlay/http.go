@@ -101,29 +101,35 @@ type file struct {
 	text []byte
 }
 
-// overlayFS opens the overlay's folder as an os.Root, or the built-in copy
-// for the alerts overlay without a folder.
-func (m *Manager) overlayFS(name string) (fs.FS, func(), error) {
+// files is where an overlay's files are read: its folder on disk, or the
+// built-in copy of the alerts overlay when that folder does not exist.
+type files interface {
+	ReadFile(name string) ([]byte, error)
+	List() ([]fs.DirEntry, error) // the entries directly in the folder
+}
+
+// overlayFiles opens the overlay's files; done releases them.
+func (m *Manager) overlayFiles(name string) (f files, done func(), err error) {
 	root, err := os.OpenRoot(filepath.Join(m.cfg.Dir, name))
 	if err == nil {
-		return rootFS{root}, func() { root.Close() }, nil
+		return rootFiles{root}, func() { root.Close() }, nil
 	}
 	if name == DefaultOverlay {
-		sub, _ := fs.Sub(embedded, "defaults/"+DefaultOverlay)
-		return sub, func() {}, nil
+		return builtinFiles{}, func() {}, nil
 	}
 	return nil, nil, err
 }
 
-// rootFS reads regular files only, within the root, bounded in size.
-type rootFS struct{ r *os.Root }
+// rootFiles reads an overlay folder through an os.Root: regular files only,
+// bounded in size, never outside the folder (see openRegular).
+type rootFiles struct{ r *os.Root }
 
-func (f rootFS) Open(name string) (fs.File, error) { return nil, fs.ErrInvalid }
-func (f rootFS) ReadFile(name string) ([]byte, error) {
+func (f rootFiles) ReadFile(name string) ([]byte, error) {
 	return readRegular(f.r, name, MaxOverlayFile)
 }
-func (f rootFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	d, err := f.r.Open(name)
+
+func (f rootFiles) List() ([]fs.DirEntry, error) {
+	d, err := f.r.Open(".")
 	if err != nil {
 		return nil, err
 	}
@@ -131,34 +137,27 @@ func (f rootFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return d.ReadDir(-1)
 }
 
-type readFS interface {
-	ReadFile(string) ([]byte, error)
+// builtinFiles is the embedded alerts overlay.
+type builtinFiles struct{}
+
+func (builtinFiles) ReadFile(name string) ([]byte, error) {
+	return embedded.ReadFile("defaults/" + DefaultOverlay + "/" + name)
 }
 
-func readFile(fsys fs.FS, name string) ([]byte, error) {
-	if r, ok := fsys.(readFS); ok {
-		return r.ReadFile(name)
-	}
-	return fs.ReadFile(fsys, name)
-}
-
-func readDir(fsys fs.FS) ([]fs.DirEntry, error) {
-	if r, ok := fsys.(rootFS); ok {
-		return r.ReadDir(".")
-	}
-	return fs.ReadDir(fsys, ".")
+func (builtinFiles) List() ([]fs.DirEntry, error) {
+	return embedded.ReadDir("defaults/" + DefaultOverlay)
 }
 
 // loadPage reads an overlay's folder: index.html and every .css and .js file
 // directly in it (sub-folders are not read).
 func (m *Manager) loadPage(name string) (*page, error) {
-	fsys, done, err := m.overlayFS(name)
+	fsys, done, err := m.overlayFiles(name)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
 	p := &page{}
-	entries, err := readDir(fsys)
+	entries, err := fsys.List()
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +172,7 @@ func (m *Manager) loadPage(name string) (*page, error) {
 			p.skipped = append(p.skipped, n+": more than 16 CSS and JS files")
 			continue
 		}
-		b, err := readFile(fsys, n)
+		b, err := fsys.ReadFile(n)
 		if err != nil {
 			p.skipped = append(p.skipped, fmt.Sprintf("%s: %v", n, err))
 			continue
@@ -184,7 +183,7 @@ func (m *Manager) loadPage(name string) (*page, error) {
 			p.js = append(p.js, file{n, b})
 		}
 	}
-	p.html, err = readFile(fsys, "index.html")
+	p.html, err = fsys.ReadFile("index.html")
 	if err != nil {
 		p.html = []byte("<!doctype html><html><head><meta charset=\"utf-8\"></head><body></body></html>")
 		if !os.IsNotExist(err) {

@@ -95,12 +95,12 @@ func (m *Manager) filesChanged(name string, files map[string]bool) {
 	}
 	var msgs [][]byte
 	if cssOnly {
-		fsys, done, err := m.overlayFS(name)
+		fsys, done, err := m.overlayFiles(name)
 		if err != nil {
 			return
 		}
 		for f := range files {
-			text, err := readFile(fsys, f)
+			text, err := fsys.ReadFile(f)
 			if err != nil && !errors.Is(err, os.ErrNotExist) {
 				m.log.Warn("overlay file not used", "overlay", name, "file", f, "err", err)
 				continue
