@@ -185,6 +185,7 @@ func New(cfg Config) (_ *Engine, err error) {
 			Addr: cfg.Addr, AllowRemote: cfg.AllowRemote, AllowedHosts: cfg.AllowedHosts,
 			Registry: e.Registry, Bus: e.Bus, Store: e.Store, Chat: e.Chat, Logger: log,
 			Platforms: e.platformStates, Connections: e.Connections,
+			Permissions: webPermissions(),
 		}
 		if e.Overlays != nil {
 			wc.Overlays = e.Overlays
@@ -478,4 +479,14 @@ func listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("the panel's address %s is already in use: is another starstreamer running? Stop it, or start this one on another address, e.g. --addr %s", addr, alt)
 	}
 	return nil, fmt.Errorf("the panel cannot listen on %s: %w", addr, err)
+}
+
+// webPermissions hands the bindings' permission vocabulary to the panel,
+// which may not import the runtime.
+func webPermissions() []web.Permission {
+	var out []web.Permission
+	for _, p := range bindings.Permissions() {
+		out = append(out, web.Permission{Name: p.Name, Description: p.Words, Risk: p.Risk, Known: true, Reserved: p.Reserved})
+	}
+	return out
 }

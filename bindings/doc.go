@@ -12,8 +12,25 @@
 //     post to its mailbox.
 //   - invocation: one run of Lua code (a handler for an event, a timer, an
 //     export, the top level, init() or shutdown()) on a coroutine.
-//   - Doc: a binding's documentation; docs/lua-api.md and the editor stubs are
-//     generated from Docs().
+//   - Group: one group of bindings, one value of the binding table (groups.go):
+//     its docs, the permissions it introduces, its install function and, through
+//     Module.OnStop, its cleanup. docs/lua-api.md, the editor stubs, the
+//     permission vocabulary (module{} and the panel's approval dialog, handed to
+//     web through the app package) and teardown all derive from the table.
+//   - Module: what a binding group sees of its module (name, Need, Acts, Wait,
+//     ToLua, OnStop, the platforms), not the instance. The runtime's own
+//     language groups (module, events, lang, timers, store, export) are part
+//     of the invocation machinery and install through the instance (core).
+//   - Doc: a binding's documentation, listed in its group.
+//
+// # Adding a binding group
+//
+// One file: a package-level `var _ = register(Group{...})` with Name, Section,
+// Order, Permissions, Docs and Install, and the install function, which
+// builds the group's global table from Module only. Waiting calls use
+// m.Wait, acting ones m.Acts, gated ones m.Need. A new platform the group
+// drives also needs its Go interface here, a Config field and a Module
+// accessor, and one line in the app package that sets it.
 //
 // # Writing a binding
 //
@@ -27,7 +44,8 @@
 // start runs on the owner goroutine; resume may be called from any goroutine,
 // exactly once, and its function runs back on the owner goroutine, where the
 // values become the binding's results. ctx ends when the invocation is killed or
-// the module stops. platformCall wraps this for twitch.* and obs.* calls.
+// the module stops. platformCall (Module.Wait for a group) wraps this for
+// platform calls.
 //
 // A binding that acts outside the VM (sends, stores, emits, calls another
 // module, reaches the network) first calls in.acts(L, "name"): the top level

@@ -1,9 +1,8 @@
 package bindings
 
-import "slices"
-
 // Doc describes one Lua binding for script authors: the API reference
-// (docs/lua-api.md) and the editor type stubs are generated from these.
+// (docs/lua-api.md) and the editor type stubs are generated from these. Each
+// belongs to a Group of the binding table (see Docs).
 type Doc struct {
 	Name       string // "twitch.send_message"
 	Syntax     string // "twitch.send_message(text) -> ok, err"
@@ -11,9 +10,5 @@ type Doc struct {
 	Permission string // capability the module must declare, "" for none
 	Yields     bool   // waits (the handler yields; others run meanwhile)
 	Summary    string
-}
-
-// Docs lists every binding's documentation, grouped as the files define them.
-func Docs() []Doc {
-	return slices.Concat(moduleDocs, eventDocs, langDocs, timerDocs, storeDocs, logDocs, exportDocs, twitchDocs, obsDocs, overlayDocs)
+	Section    string // the API reference's heading, from its group
 }

@@ -46,7 +46,7 @@ func TestEveryBindingHasItsOwnDoc(t *testing.T) {
 					missing = append(missing, name)
 				}
 			case *lua.LTable:
-				if !apiTables[name] || luaLibs[name] {
+				if !apiTables()[name] || luaLibs[name] {
 					return
 				}
 				v.ForEach(func(k2, f lua.LValue) {

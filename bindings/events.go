@@ -10,22 +10,25 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-var eventDocs = []Doc{
-	{Name: "on_event", Syntax: "on_event(types, [opts,] fn) -> handle", Context: "load, handler",
-		Summary: "Calls fn(event[, cmd]) for every event whose type matches types: one type, a glob such as \"twitch.*\", or a list. opts: priority (higher starts first), filter (a function or filter.*), trigger (trigger.command(...))."},
-	{Name: "off", Syntax: "off(handle)", Context: "load, handler", Summary: "Removes a handler registered with on_event or command."},
-	{Name: "emit", Syntax: "emit(type, data)", Context: "handler", Summary: "Fires a custom event on the bus; data (a table) is copied and the event's source is \"module:NAME\". The twitch.*, obs.* and engine.* types belong to their platforms and the engine and are refused; user levels in a module's events are not believed by commands and filters. A module may emit 5,000 events a second (bursts of 10,000); past that emit raises an error."},
-	{Name: "command", Syntax: "command(name, [opts,] fn) -> handle", Context: "load, handler",
-		Summary: "Answers a chat command: on_event(\"twitch.chat.message\", {trigger = trigger.command(name, opts)}, fn). fn(event, cmd) gets cmd = {name, args, rest}."},
-	{Name: "trigger.command", Syntax: "trigger.command(name, opts) -> trigger", Context: "load, handler",
-		Summary: "opts: aliases (list), permission (everyone|subscriber|vip|moderator|broadcaster), cooldown and user_cooldown (seconds, kept across reloads and restarts), cooldown_reply (the answer while it cools down: a text where {user}, {command} and {remaining} are replaced, true for the default text, false for none; default: the module's cooldown_reply), usage and min_args (fewer arguments get \"Usage: ...\" as a reply), description."},
-	{Name: "filter.not_bot", Syntax: "filter.not_bot()", Context: "load, handler", Summary: "Skips what bots said: lines this engine sent (data.from_bot, also when the bot chats as the broadcaster), a separate bot account, and known bots such as Nightbot."},
-	{Name: "filter.subscriber", Syntax: "filter.subscriber()", Context: "load, handler", Summary: "Passes subscribers, VIPs, moderators and the broadcaster (each level passes the checks of the levels below it)."},
-	{Name: "filter.vip", Syntax: "filter.vip()", Context: "load, handler", Summary: "Passes VIPs, moderators and the broadcaster."},
-	{Name: "filter.moderator", Syntax: "filter.moderator()", Context: "load, handler", Summary: "Passes moderators and the broadcaster."},
-	{Name: "filter.broadcaster", Syntax: "filter.broadcaster()", Context: "load, handler", Summary: "Passes the broadcaster only."},
-	{Name: "filter.user", Syntax: "filter.user(login, ...)", Context: "load, handler", Summary: "Passes events from the given logins."},
-}
+var eventGroup = register(Group{
+	Name: "events", Section: "Events and commands", Order: 20, core: (*instance).installEvents,
+	Docs: []Doc{
+		{Name: "on_event", Syntax: "on_event(types, [opts,] fn) -> handle", Context: "load, handler",
+			Summary: "Calls fn(event[, cmd]) for every event whose type matches types: one type, a glob such as \"twitch.*\", or a list. opts: priority (higher starts first), filter (a function or filter.*), trigger (trigger.command(...))."},
+		{Name: "off", Syntax: "off(handle)", Context: "load, handler", Summary: "Removes a handler registered with on_event or command."},
+		{Name: "emit", Syntax: "emit(type, data)", Context: "handler", Summary: "Fires a custom event on the bus; data (a table) is copied and the event's source is \"module:NAME\". The twitch.*, obs.* and engine.* types belong to their platforms and the engine and are refused; user levels in a module's events are not believed by commands and filters. A module may emit 5,000 events a second (bursts of 10,000); past that emit raises an error."},
+		{Name: "command", Syntax: "command(name, [opts,] fn) -> handle", Context: "load, handler",
+			Summary: "Answers a chat command: on_event(\"twitch.chat.message\", {trigger = trigger.command(name, opts)}, fn). fn(event, cmd) gets cmd = {name, args, rest}."},
+		{Name: "trigger.command", Syntax: "trigger.command(name, opts) -> trigger", Context: "load, handler",
+			Summary: "opts: aliases (list), permission (everyone|subscriber|vip|moderator|broadcaster), cooldown and user_cooldown (seconds, kept across reloads and restarts), cooldown_reply (the answer while it cools down: a text where {user}, {command} and {remaining} are replaced, true for the default text, false for none; default: the module's cooldown_reply), usage and min_args (fewer arguments get \"Usage: ...\" as a reply), description."},
+		{Name: "filter.not_bot", Syntax: "filter.not_bot()", Context: "load, handler", Summary: "Skips what bots said: lines this engine sent (data.from_bot, also when the bot chats as the broadcaster), a separate bot account, and known bots such as Nightbot."},
+		{Name: "filter.subscriber", Syntax: "filter.subscriber()", Context: "load, handler", Summary: "Passes subscribers, VIPs, moderators and the broadcaster (each level passes the checks of the levels below it)."},
+		{Name: "filter.vip", Syntax: "filter.vip()", Context: "load, handler", Summary: "Passes VIPs, moderators and the broadcaster."},
+		{Name: "filter.moderator", Syntax: "filter.moderator()", Context: "load, handler", Summary: "Passes moderators and the broadcaster."},
+		{Name: "filter.broadcaster", Syntax: "filter.broadcaster()", Context: "load, handler", Summary: "Passes the broadcaster only."},
+		{Name: "filter.user", Syntax: "filter.user(login, ...)", Context: "load, handler", Summary: "Passes events from the given logins."},
+	},
+})
 
 // maxTypesPerHandler bounds the event types one on_event call may list.
 const maxTypesPerHandler = 64
@@ -47,6 +50,11 @@ type goFilter struct {
 }
 
 func (in *instance) installEvents(L *lua.LState) {
+	in.cleanups = append(in.cleanups, func() {
+		for h := range in.handlers {
+			h.dead = true
+		}
+	})
 	L.SetGlobal("on_event", L.NewFunction(in.luaOnEvent))
 	L.SetGlobal("off", L.NewFunction(in.luaOff))
 	L.SetGlobal("emit", L.NewFunction(in.luaEmit))

@@ -10,15 +10,28 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-var exportDocs = []Doc{
-	{Name: "export", Syntax: "export { name = function(...) end, ... }", Context: "load, handler",
-		Summary: "Offers functions to other modules. They run in this module's VM; arguments and results are copied."},
-	{Name: "call", Syntax: "call(\"module.function\", ...) -> results... | nil, err", Context: "handler", Permission: "call", Yields: true,
-		Summary: "Calls another module's exported function with copies of the arguments and waits for its results."},
-	{Name: "commands", Syntax: "commands() -> { {module, name, aliases, usage, description, permission}, ... }", Context: "load, handler",
-		Summary: "Every chat command of every running module, sorted by name (for !commands)."},
-	{Name: "require", Syntax: "require(name) -> value", Context: "load, handler",
-		Summary: "Loads a standard library module (strings, json, time, tables, random) or a file of this module's own folder (require(\"util\") reads util.lua)."},
+var exportGroup = register(Group{
+	Name: "export", Section: "Modules working together", Order: 70, core: (*instance).installModules,
+	Permissions: []Permission{
+		{Name: "call", Risk: "medium", Words: "Call functions that other modules export"},
+	},
+	Docs: []Doc{
+		{Name: "export", Syntax: "export { name = function(...) end, ... }", Context: "load, handler",
+			Summary: "Offers functions to other modules. They run in this module's VM; arguments and results are copied."},
+		{Name: "call", Syntax: "call(\"module.function\", ...) -> results... | nil, err", Context: "handler", Permission: "call", Yields: true,
+			Summary: "Calls another module's exported function with copies of the arguments and waits for its results."},
+		{Name: "commands", Syntax: "commands() -> { {module, name, aliases, usage, description, permission}, ... }", Context: "load, handler",
+			Summary: "Every chat command of every running module, sorted by name (for !commands)."},
+		{Name: "require", Syntax: "require(name) -> value", Context: "load, handler",
+			Summary: "Loads a standard library module (strings, json, time, tables, random) or a file of this module's own folder (require(\"util\") reads util.lua)."},
+	},
+})
+
+// installModules installs export, call, commands and require.
+func (in *instance) installModules(L *lua.LState) {
+	in.installExport(L)
+	in.installRequire(L)
+	in.installCommands(L)
 }
 
 func (in *instance) installExport(L *lua.LState) {

@@ -84,6 +84,7 @@ type instance struct {
 	corrupted    bool
 	loading      bool     // the top level is running: nothing may act outside the VM or wait (see acts)
 	secrets      []string // values of the module's secret config fields, redacted from its log lines
+	cleanups     []func() // registered by the binding groups (Module.OnStop); teardown runs them
 
 	// module { cooldown_reply = ... }: the default answer of its commands
 	// still cooling down, "" for none (owner goroutine)
@@ -979,12 +980,7 @@ func (in *instance) teardown() {
 			in.finish(inv, nil, errStopped)
 		}
 	}
-	for t := range in.timers {
-		t.stop()
-	}
-	for h := range in.handlers {
-		h.dead = true
-	}
+	in.runCleanups() // the groups' own: timers stop, handlers die, ...
 	in.rt.wd.remove(in.bctx)
 	in.L.Close()
 }

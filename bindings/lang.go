@@ -8,13 +8,16 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-var langDocs = []Doc{
-	{Name: "pcall", Syntax: "pcall(fn, ...) -> ok, ...", Context: "anywhere",
-		Summary: "Lua's pcall, except that waiting bindings (sleep, twitch.*, obs.*, call) work inside it: the handler waits and pcall returns when fn has finished. try is another name for it."},
-	{Name: "xpcall", Syntax: "xpcall(fn, handler) -> ok, ...", Context: "anywhere", Summary: "Like pcall; handler(err) turns the error into the second result."},
-	{Name: "print", Syntax: "print(...)", Context: "anywhere", Summary: "Logs its arguments at info level with the module's name."},
-	{Name: "load", Syntax: "load(text [, name]) -> fn | nil, err", Context: "anywhere", Summary: "Compiles Lua text (never bytecode) in the module's own environment. loadstring is the same."},
-}
+var langGroup = register(Group{
+	Name: "lang", Section: "Module and language", Order: 30, core: (*instance).installLang,
+	Docs: []Doc{
+		{Name: "pcall", Syntax: "pcall(fn, ...) -> ok, ...", Context: "anywhere",
+			Summary: "Lua's pcall, except that waiting bindings (sleep, twitch.*, obs.*, call) work inside it: the handler waits and pcall returns when fn has finished. try is another name for it."},
+		{Name: "xpcall", Syntax: "xpcall(fn, handler) -> ok, ...", Context: "anywhere", Summary: "Like pcall; handler(err) turns the error into the second result."},
+		{Name: "print", Syntax: "print(...)", Context: "anywhere", Summary: "Logs its arguments at info level with the module's name."},
+		{Name: "load", Syntax: "load(text [, name]) -> fn | nil, err", Context: "anywhere", Summary: "Compiles Lua text (never bytecode) in the module's own environment. loadstring is the same."},
+	},
+})
 
 // coWrapSource builds coroutine.wrap on the sandbox's coroutine.create and
 // resume, so wrapped coroutines get the same checks.

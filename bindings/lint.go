@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -49,12 +50,18 @@ func lineAt(p *lua.FunctionProto, pc int) int {
 	return p.LineDefined
 }
 
-// apiTables are the binding tables whose fields the static pass checks; a
-// constant field that a fresh module VM lacks is almost surely a typo.
-var apiTables = map[string]bool{
-	"twitch": true, "obs": true, "store": true, "log": true, "filter": true, "trigger": true,
-	"string": true, "table": true, "math": true, "os": true, "coroutine": true,
-}
+// apiTables are the binding tables whose fields the static pass checks (every
+// namespace of the binding table's docs, and Lua's libraries); a constant
+// field that a fresh module VM lacks is almost surely a typo.
+var apiTables = sync.OnceValue(func() map[string]bool {
+	t := map[string]bool{"string": true, "table": true, "math": true, "os": true, "coroutine": true}
+	for _, d := range Docs() {
+		if ns, _, ok := strings.Cut(d.Name, "."); ok {
+			t[ns] = true
+		}
+	}
+	return t
+})
 
 // knownNames is what every module VM defines before its script runs: its
 // globals and the fields of its API tables.
@@ -73,7 +80,7 @@ func vmNames(L *lua.LState) *knownNames {
 			return
 		}
 		k.globals[string(name)] = true
-		if t, ok := v.(*lua.LTable); ok && apiTables[string(name)] {
+		if t, ok := v.(*lua.LTable); ok && apiTables()[string(name)] {
 			f := map[string]bool{}
 			t.ForEach(func(fk, _ lua.LValue) {
 				if s, ok := fk.(lua.LString); ok {

@@ -13,12 +13,15 @@ import (
 	"golang.org/x/time/rate"
 )
 
-var logDocs = []Doc{
-	{Name: "log.info", Syntax: "log.info(msg [, fields])", Context: "anywhere", Summary: "Logs msg at info level with the module's name, the calling line and the fields table. A message keeps its first 4 KiB, a field its first 1 KiB, a line its first 32 fields; a module may log 64 KiB a second (bursts of 256 KiB), past that its lines are dropped and the log says so once."},
-	{Name: "log.debug", Syntax: "log.debug(msg [, fields])", Context: "anywhere", Summary: "Like log.info, at debug level (shown with --log-level debug)."},
-	{Name: "log.warn", Syntax: "log.warn(msg [, fields])", Context: "anywhere", Summary: "Like log.info, at warn level."},
-	{Name: "log.error", Syntax: "log.error(msg [, fields])", Context: "anywhere", Summary: "Like log.info, at error level."},
-}
+var logGroup = register(Group{
+	Name: "log", Section: "Logging", Order: 60, core: (*instance).installLog,
+	Docs: []Doc{
+		{Name: "log.info", Syntax: "log.info(msg [, fields])", Context: "anywhere", Summary: "Logs msg at info level with the module's name, the calling line and the fields table. A message keeps its first 4 KiB, a field its first 1 KiB, a line its first 32 fields; a module may log 64 KiB a second (bursts of 256 KiB), past that its lines are dropped and the log says so once."},
+		{Name: "log.debug", Syntax: "log.debug(msg [, fields])", Context: "anywhere", Summary: "Like log.info, at debug level (shown with --log-level debug)."},
+		{Name: "log.warn", Syntax: "log.warn(msg [, fields])", Context: "anywhere", Summary: "Like log.info, at warn level."},
+		{Name: "log.error", Syntax: "log.error(msg [, fields])", Context: "anywhere", Summary: "Like log.info, at error level."},
+	},
+})
 
 // Limits of what a module writes to the engine's log (log.*, print): 1 MiB
 // fields and print made 315 MB of log from one chat line.

@@ -10,33 +10,24 @@ import (
 	"github.com/starstreamer/starstreamer/engine"
 )
 
-var moduleDocs = []Doc{
-	{Name: "module", Syntax: "module { name, description, version, author, dependencies, permissions, config, cooldown_reply }", Context: "load",
-		Summary: "Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists capabilities: twitch.chat, twitch.clips, twitch.moderate, obs.control, overlay, store, http, call. cooldown_reply (a text, or true for \"" + DefaultCooldownReply + "\") answers every command of the module that is still cooling down, unless the command sets its own."},
-	{Name: "config", Syntax: "config.KEY", Context: "load, handler", Summary: "The module's config: the defaults from module{config=...} with the panel's overrides applied. A field declared KEY = { secret = true, default = \"\" } (a webhook URL, an API key) is a string the panel never shows and the engine never returns or logs; the module's own log lines and errors have it replaced by ••••••••."},
-	{Name: "init", Syntax: "function init() end", Context: "defined by the script", Summary: "Runs after the top level, before the module goes live; an error here keeps the previous version running."},
-	{Name: "shutdown", Syntax: "function shutdown() end", Context: "defined by the script", Summary: "Runs before the module is unloaded or replaced by a reload (at most 2 s)."},
-}
+var moduleGroup = register(Group{
+	Name: "module", Section: "Module and language", Order: 10, core: (*instance).installModule,
+	Docs: []Doc{
+		{Name: "module", Syntax: "module { name, description, version, author, dependencies, permissions, config, cooldown_reply }", Context: "load",
+			Summary: "Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists the capabilities it uses (the list is under Permissions). cooldown_reply (a text, or true for \"" + DefaultCooldownReply + "\") answers every command of the module that is still cooling down, unless the command sets its own."},
+		{Name: "config", Syntax: "config.KEY", Context: "load, handler", Summary: "The module's config: the defaults from module{config=...} with the panel's overrides applied. A field declared KEY = { secret = true, default = \"\" } (a webhook URL, an API key) is a string the panel never shows and the engine never returns or logs; the module's own log lines and errors have it replaced by ••••••••."},
+		{Name: "init", Syntax: "function init() end", Context: "defined by the script", Summary: "Runs after the top level, before the module goes live; an error here keeps the previous version running."},
+		{Name: "shutdown", Syntax: "function shutdown() end", Context: "defined by the script", Summary: "Runs before the module is unloaded or replaced by a reload (at most 2 s)."},
+	},
+})
 
-// Permissions a module can declare.
-var knownPermissions = []string{"twitch.chat", "twitch.moderate", "twitch.clips", "obs.control", "overlay", "store", "http", "call"}
+// install gives a new VM every binding group of the table.
+func (in *instance) install() { in.installGroups() }
 
-func (in *instance) install() {
-	L := in.L
+func (in *instance) installModule(L *lua.LState) {
 	L.SetGlobal("module", L.NewFunction(in.luaModule))
 	in.config = L.NewTable()
 	L.SetGlobal("config", in.config)
-	in.installEvents(L)
-	in.installLang(L)
-	in.installTimers(L)
-	in.installStore(L)
-	in.installLog(L)
-	in.installExport(L)
-	in.installRequire(L)
-	in.installCommands(L)
-	in.installTwitch(L)
-	in.installOBS(L)
-	in.installOverlay(L)
 }
 
 // What module{} may declare: texts (name, description, version, author) of
@@ -112,8 +103,8 @@ func (in *instance) luaModule(L *lua.LState) int {
 		L.ArgError(1, "module.cooldown_reply must be a text or true (the default text)")
 	}
 	for _, p := range in.info.Permissions {
-		if !slices.Contains(knownPermissions, p) {
-			L.ArgError(1, fmt.Sprintf("unknown permission %q (known: %s)", p, strings.Join(knownPermissions, ", ")))
+		if known := permissionNames(); !slices.Contains(known, p) {
+			L.ArgError(1, fmt.Sprintf("unknown permission %q (known: %s)", p, strings.Join(known, ", ")))
 		}
 	}
 	in.info.Config = map[string]any{}

@@ -7,16 +7,22 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-var obsDocs = []Doc{
-	{Name: "obs.set_scene", Syntax: "obs.set_scene(name) -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Switches the program scene."},
-	{Name: "obs.current_scene", Syntax: "obs.current_scene() -> name | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "The program scene's name."},
-	{Name: "obs.set_source_visible", Syntax: "obs.set_source_visible(scene, source, visible) -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Shows or hides a source in a scene."},
-	{Name: "obs.start_stream", Syntax: "obs.start_stream() -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Starts streaming."},
-	{Name: "obs.stop_stream", Syntax: "obs.stop_stream() -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Stops streaming."},
-	{Name: "obs.start_record", Syntax: "obs.start_record() -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Starts recording."},
-	{Name: "obs.stop_record", Syntax: "obs.stop_record() -> output_path | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Stops recording and returns the file's path."},
-	{Name: "obs.call", Syntax: "obs.call(request_type, fields) -> response | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Sends any obs-websocket v5 request (fields and response are tables)."},
-}
+var obsGroup = register(Group{
+	Name: "obs", Section: "OBS", Order: 90, Install: installOBS,
+	Permissions: []Permission{
+		{Name: "obs.control", Risk: "high", Words: "Control OBS: switch scenes, show and hide sources, start and stop streaming and recording, send any OBS request"},
+	},
+	Docs: []Doc{
+		{Name: "obs.set_scene", Syntax: "obs.set_scene(name) -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Switches the program scene."},
+		{Name: "obs.current_scene", Syntax: "obs.current_scene() -> name | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "The program scene's name."},
+		{Name: "obs.set_source_visible", Syntax: "obs.set_source_visible(scene, source, visible) -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Shows or hides a source in a scene."},
+		{Name: "obs.start_stream", Syntax: "obs.start_stream() -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Starts streaming."},
+		{Name: "obs.stop_stream", Syntax: "obs.stop_stream() -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Stops streaming."},
+		{Name: "obs.start_record", Syntax: "obs.start_record() -> true | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Starts recording."},
+		{Name: "obs.stop_record", Syntax: "obs.stop_record() -> output_path | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Stops recording and returns the file's path."},
+		{Name: "obs.call", Syntax: "obs.call(request_type, fields) -> response | nil, err", Context: "handler", Permission: "obs.control", Yields: true, Summary: "Sends any obs-websocket v5 request (fields and response are tables)."},
+	},
+})
 
 // OBS is what the obs.* bindings need of the OBS client.
 type OBS interface {
@@ -33,16 +39,16 @@ type OBS interface {
 // ErrOBSOffline is what obs.* calls return when OBS is not configured.
 var ErrOBSOffline = errors.New("OBS is not configured (connect it on the panel's Connections page, or set --obs-addr)")
 
-func (in *instance) installOBS(L *lua.LState) {
+func installOBS(m Module, L *lua.LState) {
 	t := L.NewTable()
 	obs := func(L *lua.LState, what string) OBS {
-		in.need(L, "obs.control", what)
-		return in.rt.cfg.OBS
+		m.Need(L, "obs.control", what)
+		return m.OBS()
 	}
 	simple := func(name string, f func(o OBS, ctx context.Context) error) {
 		t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
 			o := obs(L, "obs."+name)
-			return in.platformCall(L, "obs."+name, func(ctx context.Context) (func() []lua.LValue, error) {
+			return m.Wait(L, "obs."+name, func(ctx context.Context) (func() []lua.LValue, error) {
 				if o == nil {
 					return nil, ErrOBSOffline
 				}
@@ -53,7 +59,7 @@ func (in *instance) installOBS(L *lua.LState) {
 	t.RawSetString("set_scene", L.NewFunction(func(L *lua.LState) int {
 		o := obs(L, "obs.set_scene")
 		name := L.CheckString(1)
-		return in.platformCall(L, "obs.set_scene", func(ctx context.Context) (func() []lua.LValue, error) {
+		return m.Wait(L, "obs.set_scene", func(ctx context.Context) (func() []lua.LValue, error) {
 			if o == nil {
 				return nil, ErrOBSOffline
 			}
@@ -62,7 +68,7 @@ func (in *instance) installOBS(L *lua.LState) {
 	}))
 	t.RawSetString("current_scene", L.NewFunction(func(L *lua.LState) int {
 		o := obs(L, "obs.current_scene")
-		return in.platformCall(L, "obs.current_scene", func(ctx context.Context) (func() []lua.LValue, error) {
+		return m.Wait(L, "obs.current_scene", func(ctx context.Context) (func() []lua.LValue, error) {
 			if o == nil {
 				return nil, ErrOBSOffline
 			}
@@ -73,7 +79,7 @@ func (in *instance) installOBS(L *lua.LState) {
 	t.RawSetString("set_source_visible", L.NewFunction(func(L *lua.LState) int {
 		o := obs(L, "obs.set_source_visible")
 		scene, source, on := L.CheckString(1), L.CheckString(2), L.ToBool(3)
-		return in.platformCall(L, "obs.set_source_visible", func(ctx context.Context) (func() []lua.LValue, error) {
+		return m.Wait(L, "obs.set_source_visible", func(ctx context.Context) (func() []lua.LValue, error) {
 			if o == nil {
 				return nil, ErrOBSOffline
 			}
@@ -85,7 +91,7 @@ func (in *instance) installOBS(L *lua.LState) {
 	simple("start_record", OBS.StartRecord)
 	t.RawSetString("stop_record", L.NewFunction(func(L *lua.LState) int {
 		o := obs(L, "obs.stop_record")
-		return in.platformCall(L, "obs.stop_record", func(ctx context.Context) (func() []lua.LValue, error) {
+		return m.Wait(L, "obs.stop_record", func(ctx context.Context) (func() []lua.LValue, error) {
 			if o == nil {
 				return nil, ErrOBSOffline
 			}
@@ -104,12 +110,12 @@ func (in *instance) installOBS(L *lua.LState) {
 			}
 			fields, _ = v.(map[string]any)
 		}
-		return in.platformCall(L, "obs.call", func(ctx context.Context) (func() []lua.LValue, error) {
+		return m.Wait(L, "obs.call", func(ctx context.Context) (func() []lua.LValue, error) {
 			if o == nil {
 				return nil, ErrOBSOffline
 			}
 			resp, err := o.Call(ctx, req, fields)
-			return func() []lua.LValue { return []lua.LValue{in.keys.toLua(in.L, resp, 0)} }, err
+			return func() []lua.LValue { return []lua.LValue{m.ToLua(resp)} }, err
 		})
 	}))
 	L.SetGlobal("obs", t)

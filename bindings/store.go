@@ -9,15 +9,21 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-var storeDocs = []Doc{
-	{Name: "store.get", Syntax: "store.get(key) -> value | nil", Context: "handler", Permission: "store", Summary: "Reads a value of this module's own space (nil when absent). Values are JSON: nil, booleans, numbers, strings, tables."},
-	{Name: "store.set", Syntax: "store.set(key, value)", Context: "handler", Permission: "store", Summary: "Writes a value; durable when it returns. set(key, nil) deletes. A module's keys and values may add up to 16 MiB; past that set raises an error."},
-	{Name: "store.incr", Syntax: "store.incr(key [, n]) -> new", Context: "handler", Permission: "store", Summary: "Adds the integer n (default 1) to the integer under key (absent counts as 0), atomically."},
-	{Name: "store.delete", Syntax: "store.delete(key)", Context: "handler", Permission: "store", Summary: "Removes key."},
-	{Name: "store.keys", Syntax: "store.keys([prefix [, limit]]) -> {key, ...}", Context: "handler", Permission: "store", Summary: "Lists keys with the prefix, in byte order (at most limit, default 1000; 0: all). One call lists at most 100,000 keys; past that it raises an error."},
-	{Name: "store.update", Syntax: "store.update(function(tx) ... end) -> true, ... | nil, err", Context: "handler", Permission: "store",
-		Summary: "Runs fn(tx) as one transaction: tx.get, tx.set, tx.incr, tx.delete, tx.keys (store.* inside fn join it too). All writes commit together, durably, when fn returns, or none when it raises an error (then update returns nil, err). If data fn read changed before the commit, fn runs again (up to 5 times), so keep it free of other effects. fn cannot wait."},
-}
+var storeGroup = register(Group{
+	Name: "store", Section: "Store", Order: 50, core: (*instance).installStore,
+	Permissions: []Permission{
+		{Name: "store", Risk: "low", Words: "Keep its own data (points, counters, settings) in the engine's database"},
+	},
+	Docs: []Doc{
+		{Name: "store.get", Syntax: "store.get(key) -> value | nil", Context: "handler", Permission: "store", Summary: "Reads a value of this module's own space (nil when absent). Values are JSON: nil, booleans, numbers, strings, tables."},
+		{Name: "store.set", Syntax: "store.set(key, value)", Context: "handler", Permission: "store", Summary: "Writes a value; durable when it returns. set(key, nil) deletes. A module's keys and values may add up to 16 MiB; past that set raises an error."},
+		{Name: "store.incr", Syntax: "store.incr(key [, n]) -> new", Context: "handler", Permission: "store", Summary: "Adds the integer n (default 1) to the integer under key (absent counts as 0), atomically."},
+		{Name: "store.delete", Syntax: "store.delete(key)", Context: "handler", Permission: "store", Summary: "Removes key."},
+		{Name: "store.keys", Syntax: "store.keys([prefix [, limit]]) -> {key, ...}", Context: "handler", Permission: "store", Summary: "Lists keys with the prefix, in byte order (at most limit, default 1000; 0: all). One call lists at most 100,000 keys; past that it raises an error."},
+		{Name: "store.update", Syntax: "store.update(function(tx) ... end) -> true, ... | nil, err", Context: "handler", Permission: "store",
+			Summary: "Runs fn(tx) as one transaction: tx.get, tx.set, tx.incr, tx.delete, tx.keys (store.* inside fn join it too). All writes commit together, durably, when fn returns, or none when it raises an error (then update returns nil, err). If data fn read changed before the commit, fn runs again (up to 5 times), so keep it free of other effects. fn cannot wait."},
+	},
+})
 
 // kv is what the store bindings need of a module's space: the store itself
 // (each call its own durable transaction) or a staged transaction.

@@ -8,14 +8,17 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-var timerDocs = []Doc{
-	{Name: "sleep", Syntax: "sleep(seconds)", Context: "handler", Yields: true,
-		Summary: "Waits; other handlers (of this module too) run meanwhile. At least 0.01, at most one hour."},
-	{Name: "after", Syntax: "after(seconds, fn) -> timer", Context: "load, handler",
-		Summary: "Calls fn once after seconds (at least 0.05). timer:cancel() stops it. Timers end with the module (unload, reload). At most 256 timers per module."},
-	{Name: "every", Syntax: "every(seconds, fn) -> timer", Context: "load, handler",
-		Summary: "Calls fn every seconds (at least 0.05). timer:cancel() stops it. Timers end with the module (unload, reload); after and every share the limit of 256 timers per module."},
-}
+var timerGroup = register(Group{
+	Name: "timers", Section: "Timers", Order: 40, core: (*instance).installTimers,
+	Docs: []Doc{
+		{Name: "sleep", Syntax: "sleep(seconds)", Context: "handler", Yields: true,
+			Summary: "Waits; other handlers (of this module too) run meanwhile. At least 0.01, at most one hour."},
+		{Name: "after", Syntax: "after(seconds, fn) -> timer", Context: "load, handler",
+			Summary: "Calls fn once after seconds (at least 0.05). timer:cancel() stops it. Timers end with the module (unload, reload). At most 256 timers per module."},
+		{Name: "every", Syntax: "every(seconds, fn) -> timer", Context: "load, handler",
+			Summary: "Calls fn every seconds (at least 0.05). timer:cancel() stops it. Timers end with the module (unload, reload); after and every share the limit of 256 timers per module."},
+	},
+})
 
 const (
 	maxSleep    = time.Hour
@@ -67,6 +70,11 @@ func (t *timer) stop() {
 }
 
 func (in *instance) installTimers(L *lua.LState) {
+	in.cleanups = append(in.cleanups, func() {
+		for t := range in.timers {
+			t.stop()
+		}
+	})
 	L.SetGlobal("sleep", L.NewFunction(func(L *lua.LState) int {
 		d := max(checkSeconds(L, 1, 0, maxSleep), minSleep)
 		return in.yieldFor(L, "sleep", func(ctx context.Context, resume func(func() []lua.LValue)) {

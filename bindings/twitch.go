@@ -10,18 +10,25 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-var twitchDocs = []Doc{
-	{Name: "twitch.send_message", Syntax: "twitch.send_message(text) -> true | nil, err", Context: "handler", Permission: "twitch.chat", Yields: true,
-		Summary: "Sends a chat message through the rate-limited queue (long text is split at word boundaries; one call sends at most 4 KiB). Offline, it goes to the panel's chat console."},
-	{Name: "twitch.reply", Syntax: "twitch.reply(event, text) -> true | nil, err", Context: "handler", Permission: "twitch.chat", Yields: true,
-		Summary: "Replies to the chat message of event."},
-	{Name: "twitch.create_clip", Syntax: "twitch.create_clip() -> {id, url, edit_url} | nil, err", Context: "handler", Permission: "twitch.clips", Yields: true,
-		Summary: "Clips the live stream and waits (up to 15 s) until the clip exists."},
-	{Name: "twitch.stream", Syntax: "twitch.stream() -> {live, started_at, title, game, viewers} | nil, err", Context: "handler", Yields: true,
-		Summary: "The channel's stream: live is false when offline (started_at in seconds since the epoch)."},
-	{Name: "twitch.user", Syntax: "twitch.user(login) -> {id, username, display_name} | nil, err", Context: "handler", Yields: true,
-		Summary: "Looks a user up by login (with or without @)."},
-}
+var twitchGroup = register(Group{
+	Name: "twitch", Section: "Twitch", Order: 80, Install: installTwitch,
+	Permissions: []Permission{
+		{Name: "twitch.chat", Risk: "medium", Words: "Send messages in your Twitch chat, as your bot account"},
+		{Name: "twitch.clips", Risk: "low", Words: "Create clips of your stream"},
+	},
+	Docs: []Doc{
+		{Name: "twitch.send_message", Syntax: "twitch.send_message(text) -> true | nil, err", Context: "handler", Permission: "twitch.chat", Yields: true,
+			Summary: "Sends a chat message through the rate-limited queue (long text is split at word boundaries; one call sends at most 4 KiB). Offline, it goes to the panel's chat console."},
+		{Name: "twitch.reply", Syntax: "twitch.reply(event, text) -> true | nil, err", Context: "handler", Permission: "twitch.chat", Yields: true,
+			Summary: "Replies to the chat message of event."},
+		{Name: "twitch.create_clip", Syntax: "twitch.create_clip() -> {id, url, edit_url} | nil, err", Context: "handler", Permission: "twitch.clips", Yields: true,
+			Summary: "Clips the live stream and waits (up to 15 s) until the clip exists."},
+		{Name: "twitch.stream", Syntax: "twitch.stream() -> {live, started_at, title, game, viewers} | nil, err", Context: "handler", Yields: true,
+			Summary: "The channel's stream: live is false when offline (started_at in seconds since the epoch)."},
+		{Name: "twitch.user", Syntax: "twitch.user(login) -> {id, username, display_name} | nil, err", Context: "handler", Yields: true,
+			Summary: "Looks a user up by login (with or without @)."},
+	},
+})
 
 // Twitch is what the twitch.* bindings need of the Twitch client. The
 // context carries the calling module's name (ModuleFrom).
@@ -122,17 +129,17 @@ func chatText(L *lua.LState, n int, what string) string {
 	return text
 }
 
-func (in *instance) installTwitch(L *lua.LState) {
+func installTwitch(m Module, L *lua.LState) {
 	t := L.NewTable()
 	t.RawSetString("send_message", L.NewFunction(func(L *lua.LState) int {
-		in.need(L, "twitch.chat", "twitch.send_message")
+		m.Need(L, "twitch.chat", "twitch.send_message")
 		text := chatText(L, 1, "twitch.send_message")
-		return in.platformCall(L, "twitch.send_message", func(ctx context.Context) (func() []lua.LValue, error) {
-			return retTrue, in.rt.twitch().SendMessage(ctx, text)
+		return m.Wait(L, "twitch.send_message", func(ctx context.Context) (func() []lua.LValue, error) {
+			return retTrue, m.Twitch().SendMessage(ctx, text)
 		})
 	}))
 	t.RawSetString("reply", L.NewFunction(func(L *lua.LState) int {
-		in.need(L, "twitch.chat", "twitch.reply")
+		m.Need(L, "twitch.chat", "twitch.reply")
 		ev := L.CheckTable(1)
 		text := chatText(L, 2, "twitch.reply")
 		parent := ""
@@ -142,31 +149,31 @@ func (in *instance) installTwitch(L *lua.LState) {
 		if len(parent) > 128 {
 			L.ArgError(1, fmt.Sprintf("event.data.message_id is %d bytes: not a chat message id", len(parent)))
 		}
-		return in.platformCall(L, "twitch.reply", func(ctx context.Context) (func() []lua.LValue, error) {
+		return m.Wait(L, "twitch.reply", func(ctx context.Context) (func() []lua.LValue, error) {
 			if parent == "" {
-				return retTrue, in.rt.twitch().SendMessage(ctx, text)
+				return retTrue, m.Twitch().SendMessage(ctx, text)
 			}
-			return retTrue, in.rt.twitch().Reply(ctx, parent, text)
+			return retTrue, m.Twitch().Reply(ctx, parent, text)
 		})
 	}))
 	t.RawSetString("create_clip", L.NewFunction(func(L *lua.LState) int {
-		in.need(L, "twitch.clips", "twitch.create_clip")
-		return in.platformCall(L, "twitch.create_clip", func(ctx context.Context) (func() []lua.LValue, error) {
-			c, err := in.rt.twitch().CreateClip(ctx)
+		m.Need(L, "twitch.clips", "twitch.create_clip")
+		return m.Wait(L, "twitch.create_clip", func(ctx context.Context) (func() []lua.LValue, error) {
+			c, err := m.Twitch().CreateClip(ctx)
 			return func() []lua.LValue {
-				return []lua.LValue{in.keys.toLua(in.L, map[string]any{"id": c.ID, "url": c.URL, "edit_url": c.EditURL}, 0)}
+				return []lua.LValue{m.ToLua(map[string]any{"id": c.ID, "url": c.URL, "edit_url": c.EditURL})}
 			}, err
 		})
 	}))
 	t.RawSetString("stream", L.NewFunction(func(L *lua.LState) int {
-		return in.platformCall(L, "twitch.stream", func(ctx context.Context) (func() []lua.LValue, error) {
-			s, err := in.rt.twitch().Stream(ctx)
+		return m.Wait(L, "twitch.stream", func(ctx context.Context) (func() []lua.LValue, error) {
+			s, err := m.Twitch().Stream(ctx)
 			return func() []lua.LValue {
-				m := map[string]any{"live": s.Live, "title": s.Title, "game": s.Game, "viewers": s.Viewers}
+				v := map[string]any{"live": s.Live, "title": s.Title, "game": s.Game, "viewers": s.Viewers}
 				if !s.StartedAt.IsZero() {
-					m["started_at"] = s.StartedAt
+					v["started_at"] = s.StartedAt
 				}
-				return []lua.LValue{in.keys.toLua(in.L, m, 0)}
+				return []lua.LValue{m.ToLua(v)}
 			}, err
 		})
 	}))
@@ -175,10 +182,10 @@ func (in *instance) installTwitch(L *lua.LState) {
 		if len(login) > 0 && login[0] == '@' {
 			login = login[1:]
 		}
-		return in.platformCall(L, "twitch.user", func(ctx context.Context) (func() []lua.LValue, error) {
-			u, err := in.rt.twitch().User(ctx, login)
+		return m.Wait(L, "twitch.user", func(ctx context.Context) (func() []lua.LValue, error) {
+			u, err := m.Twitch().User(ctx, login)
 			return func() []lua.LValue {
-				return []lua.LValue{in.keys.toLua(in.L, map[string]any{"id": u.ID, "username": u.Login, "display_name": u.DisplayName}, 0)}
+				return []lua.LValue{m.ToLua(map[string]any{"id": u.ID, "username": u.Login, "display_name": u.DisplayName})}
 			}, err
 		})
 	}))

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -195,7 +194,8 @@ type Permission struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	Known       bool   `json:"known"`
-	Risk        string `json:"risk"` // "low", "medium", "high"
+	Risk        string `json:"risk"`               // "low", "medium", "high"
+	Reserved    bool   `json:"reserved,omitempty"` // declared ahead of its binding: grants nothing yet
 }
 
 // InspectResponse says what a pasted script is before it is saved: what it
@@ -230,7 +230,7 @@ func (s *Server) readScript(c echo.Context) (ScriptRequest, InspectResponse, err
 		return req, InspectResponse{}, fail(http.StatusUnprocessableEntity, "the script does not load: %v", err)
 	}
 	info := ins.Module
-	out := InspectResponse{Inspection: ins, Permissions: describePermissions(info.Permissions)}
+	out := InspectResponse{Inspection: ins, Permissions: s.describePermissions(info.Permissions)}
 	switch {
 	case info.Name == "":
 		out.NameError = "the script has no module{ name = \"...\" }: a pasted script must name itself"
@@ -273,7 +273,7 @@ func (s *Server) installScript(c echo.Context) error {
 		return fail(http.StatusUnprocessableEntity, "install failed: %v", err)
 	}
 	st, _ := s.cfg.Registry.Module(info.Name)
-	return c.JSON(http.StatusCreated, InstallResponse{Module: st, Permissions: describePermissions(info.Permissions)})
+	return c.JSON(http.StatusCreated, InstallResponse{Module: st, Permissions: s.describePermissions(info.Permissions)})
 }
 
 // ReviewResponse is the body of GET /api/modules/{name}/review: what the
@@ -302,16 +302,11 @@ func (s *Server) reviewModule(c echo.Context) error {
 			added = append(added, p)
 		}
 	}
-	return c.JSON(http.StatusOK, ReviewResponse{Review: rv, Permissions: describePermissions(rv.Module.Permissions), Added: added})
+	return c.JSON(http.StatusOK, ReviewResponse{Review: rv, Permissions: s.describePermissions(rv.Module.Permissions), Added: added})
 }
 
 func (s *Server) getPermissions(c echo.Context) error {
-	names := make([]string, 0, len(permissionWords))
-	for n := range permissionWords {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return c.JSON(http.StatusOK, describePermissions(names))
+	return c.JSON(http.StatusOK, s.describePermissions(s.offeredPermissions()))
 }
 
 // EventRequest is the body of POST /api/events.

@@ -416,9 +416,16 @@ func TestReadEndpoints(t *testing.T) {
 	if st.Platforms["twitch"] != "offline" || st.Totals.Discovered != 3 {
 		t.Errorf("status = %+v", st)
 	}
+	// the bindings' vocabulary without the reserved names, in words
 	perms := decode[[]Permission](t, e.do(req{method: "GET", path: "/api/permissions"}))
-	if len(perms) != 8 {
-		t.Errorf("permissions = %+v", perms)
+	offered := e.srv.offeredPermissions()
+	if len(perms) != len(offered) || len(perms) == 0 {
+		t.Errorf("permissions = %+v, want %v", perms, offered)
+	}
+	for _, p := range perms {
+		if p.Reserved || !p.Known || p.Description == "" || p.Name == "twitch.moderate" || p.Name == "http" {
+			t.Errorf("the panel offers %+v", p)
+		}
 	}
 	tpls := decode[[]Template](t, e.do(req{method: "GET", path: "/api/templates"}))
 	if len(tpls) != len(Templates()) {

@@ -48,6 +48,11 @@ type Config struct {
 	Logger      *slog.Logger
 	Platforms   func() map[string]string // e.g. {"twitch": "connected", "obs": "offline"}
 	Overlays    Overlays                 // nil: no /overlay pages and no Overlays page
+
+	// Permissions is the permission vocabulary of the Lua bindings with the
+	// words the approval dialog shows (the app package fills it from the
+	// bindings' table: web does not import the runtime).
+	Permissions []Permission
 	// Connections, when set, serves the Connections page and
 	// /api/connections, and its changes go out on the live feed.
 	Connections Connections

@@ -99,7 +99,7 @@ func Markdown(docs []bindings.Doc, libs []Lib) []byte {
 	for _, g := range groups {
 		fmt.Fprintf(&b, "- [%s](#%s)\n", g.title, anchor(g.title))
 	}
-	b.WriteString("- [Standard library](#standard-library)\n- [Editor setup](#editor-setup)\n\n")
+	b.WriteString("- [Permissions](#permissions)\n- [Standard library](#standard-library)\n- [Editor setup](#editor-setup)\n\n")
 	for _, g := range groups {
 		fmt.Fprintf(&b, "## %s\n\n", g.title)
 		for _, d := range g.docs {
@@ -117,6 +117,13 @@ func Markdown(docs []bindings.Doc, libs []Lib) []byte {
 			fmt.Fprintf(&b, "%s\n\n", d.Summary)
 		}
 	}
+	b.WriteString("## Permissions\n\n")
+	b.WriteString("What a module may declare in `module{ permissions = {...} }`; a module installed from the panel runs only once ")
+	b.WriteString("the streamer has approved exactly these, in these words.\n\n| permission | what it lets a module do | risk |\n|---|---|---|\n")
+	for _, p := range bindings.Permissions() {
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", p.Name, p.Words, p.Risk)
+	}
+	b.WriteString("\n")
 	b.WriteString("## Standard library\n\n")
 	b.WriteString("Embedded in the binary; load with `require(\"name\")`.\n\n")
 	for _, l := range libs {
@@ -156,34 +163,13 @@ type group struct {
 	docs  []bindings.Doc
 }
 
-// groupDocs keeps the bindings' order, grouped by namespace.
+// groupDocs keeps the bindings' order, grouped under their groups' Section
+// headings (the binding table's, see bindings.Group).
 func groupDocs(docs []bindings.Doc) []group {
-	titles := map[string]string{
-		"": "Module and language", "twitch": "Twitch", "obs": "OBS", "store": "Store",
-		"log": "Logging", "trigger": "Events and commands", "filter": "Events and commands",
-	}
-	eventNames := map[string]bool{"on_event": true, "off": true, "emit": true, "command": true}
-	timerNames := map[string]bool{"sleep": true, "after": true, "every": true}
-	modNames := map[string]bool{"export": true, "call": true, "commands": true, "require": true}
 	var out []group
 	idx := map[string]int{}
 	for _, d := range docs {
-		ns, _, ok := strings.Cut(d.Name, ".")
-		if !ok {
-			ns = ""
-		}
-		title := titles[ns]
-		switch {
-		case eventNames[d.Name]:
-			title = "Events and commands"
-		case timerNames[d.Name]:
-			title = "Timers"
-		case modNames[d.Name]:
-			title = "Modules working together"
-		}
-		if title == "" {
-			title = ns
-		}
+		title := d.Section
 		i, seen := idx[title]
 		if !seen {
 			i = len(out)

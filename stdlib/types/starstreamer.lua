@@ -40,7 +40,7 @@ twitch = {}
 obs = {}
 overlay = {}
 
----Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists capabilities: twitch.chat, twitch.clips, twitch.moderate, obs.control, overlay, store, http, call. cooldown_reply (a text, or true for "{user}, {command} is cooling down: try again in {remaining}.") answers every command of the module that is still cooling down, unless the command sets its own.
+---Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists the capabilities it uses (the list is under Permissions). cooldown_reply (a text, or true for "{user}, {command} is cooling down: try again in {remaining}.") answers every command of the module that is still cooling down, unless the command sets its own.
 ---
 ---Context: load
 ---@param info {name?: string, description?: string, version?: string, author?: string, dependencies?: string[], permissions?: string[], config?: table, cooldown_reply?: string|boolean}
