@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/starstreamer/starstreamer/bindings"
+	"github.com/starstreamer/starstreamer/engine"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -19,6 +20,13 @@ type testAPI struct {
 	result *TestResult
 	self   *lua.LTable
 	msgID  int
+
+	// Handler errors of the module under test fail the test unless one of
+	// expected (t.expect_error) is part of the message.
+	expected []string
+	matched  map[string]bool
+	inst     engine.Instance // the instance whose errors were counted
+	seen     uint64          // its errors counted so far
 }
 
 // table builds t. Every function works with t.f(...) and t:f(...).
@@ -32,7 +40,7 @@ func (a *testAPI) table(L *lua.LState) *lua.LTable {
 		"stream": a.stream, "clip_error": a.clipError,
 		"store": a.store, "set_store": a.setStore, "config": a.config,
 		"reload": a.reload, "restart": a.restart, "load": a.load, "errors": a.errors,
-		"now": a.now,
+		"now": a.now, "expect_error": a.expectError,
 		"eq":  a.eq, "ok": a.ok, "contains": a.contains, "not_contains": a.notContains, "fail": a.fail,
 	}
 	for name, f := range fns {
@@ -41,10 +49,76 @@ func (a *testAPI) table(L *lua.LState) *lua.LTable {
 			if L.Get(1) == t {
 				base = 1
 			}
-			return f(L, base)
+			n := f(L, base)
+			if name != "expect_error" && name != "errors" {
+				if msg := a.unexpectedError(); msg != "" {
+					a.failf(L, "%s", msg)
+				}
+			}
+			return n
 		}))
 	}
 	return t
+}
+
+// t.expect_error(text): a handler error of the module under test whose
+// message contains text is part of the test, not a failure.
+func (a *testAPI) expectError(L *lua.LState, b int) int {
+	text := L.CheckString(b + 1)
+	if text == "" {
+		L.ArgError(b+1, "expect_error needs a part of the expected message")
+	}
+	a.expected = append(a.expected, text)
+	return 0
+}
+
+// unexpectedError returns a failure message when the module under test
+// raised a handler error since the last look that no t.expect_error allows
+// ("" otherwise). Errors are counted per instance (a reload or restart
+// starts a new one); when several came at once, the last one is named.
+func (a *testAPI) unexpectedError() string {
+	in := a.env.loader.instance(a.module)
+	if in == nil {
+		return ""
+	}
+	if in != a.inst {
+		a.inst, a.seen = in, 0
+	}
+	st := in.Status()
+	if st.Errors <= a.seen {
+		return ""
+	}
+	n := st.Errors - a.seen
+	a.seen = st.Errors
+	for _, x := range a.expected {
+		if strings.Contains(st.LastError, x) {
+			if a.matched == nil {
+				a.matched = map[string]bool{}
+			}
+			a.matched[x] = true
+			return ""
+		}
+	}
+	more := ""
+	if n > 1 {
+		more = fmt.Sprintf(" (%d errors; the last one)", n)
+	}
+	return fmt.Sprintf("module %s raised a handler error%s: %s — if the test expects it, call t.expect_error(\"part of the message\") before", a.module, more, st.LastError)
+}
+
+// finish reports, once the test function has returned, an error that came
+// after its last step and an expected error that never came.
+func (a *testAPI) finish() []string {
+	var out []string
+	if msg := a.unexpectedError(); msg != "" {
+		out = append(out, msg)
+	}
+	for _, x := range a.expected {
+		if !a.matched[x] {
+			out = append(out, fmt.Sprintf("t.expect_error(%q): module %s raised no handler error containing it", x, a.module))
+		}
+	}
+	return out
 }
 
 // where is the test file's line calling the current t function.

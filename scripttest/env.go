@@ -53,6 +53,13 @@ func (l *loader) Load(ctx context.Context, src engine.Source, reg engine.Host) (
 	return in, err
 }
 
+// instance is module name's newest instance (nil before it loaded).
+func (l *loader) instance(name string) engine.Instance {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.insts[name]
+}
+
 func (l *loader) instances() []engine.Instance {
 	l.mu.Lock()
 	defer l.mu.Unlock()

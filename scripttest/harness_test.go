@@ -131,3 +131,62 @@ func TestFilesOfAPath(t *testing.T) {
 		})
 	}
 }
+
+// A handler error of the module under test (here a missing permission)
+// fails the test at the step that caused it, unless the test says it
+// expects it; an expected error that never comes fails too.
+func TestHandlerErrorsFailTheTestUnlessExpected(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"np.lua": `module { name = "np" }
+command("!say", function(e) twitch.send_message("hi") end)
+command("!ok", function(e) end)`,
+		"np_test.lua": `test("unexpected", function(t)
+  t.chat("alice", "!say")
+  t.fail("not reached")
+end)
+test("expected", function(t)
+  t.expect_error("permission")
+  t.chat("alice", "!say")
+  t.chat("alice", "!ok")
+end)
+test("expected but absent", function(t)
+  t.expect_error("permission")
+  t.chat("alice", "!ok")
+end)
+test("expected another", function(t)
+  t.expect_error("budget")
+  t.chat("alice", "!say")
+end)`,
+	}
+	for name, code := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(code), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := RunFile(filepath.Join(dir, "np_test.lua"), nil)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	want := map[string]string{
+		"unexpected":          `np_test.lua:2: module np raised a handler error: `,
+		"expected":            "",
+		"expected but absent": `t.expect_error("permission"): module np raised no handler error containing it`,
+		"expected another":    `np_test.lua:16: module np raised a handler error`,
+	}
+	for _, tr := range res.Tests {
+		w, ok := want[tr.Name]
+		if !ok {
+			t.Fatalf("unknown test %q", tr.Name)
+		}
+		switch {
+		case w == "" && len(tr.Failures) > 0:
+			t.Errorf("%s failed: %v", tr.Name, tr.Failures)
+		case w != "" && (len(tr.Failures) == 0 || !strings.Contains(tr.Failures[0], w)):
+			t.Errorf("%s: failures %q, want one containing %q", tr.Name, tr.Failures, w)
+		}
+		if tr.Name == "unexpected" && len(tr.Failures) > 0 && (!strings.Contains(tr.Failures[0], `"twitch.chat" permission`) || !strings.Contains(tr.Failures[0], "t.expect_error")) {
+			t.Errorf("the failure does not name the error and the way out: %q", tr.Failures[0])
+		}
+	}
+}

@@ -271,6 +271,9 @@ func runTest(L *lua.LState, name string, fn *lua.LFunction, root, module string,
 			tr.Failures = append(tr.Failures, "error: "+msg)
 		}
 	}
+	if len(tr.Failures) == 0 {
+		tr.Failures = append(tr.Failures, api.finish()...)
+	}
 	if len(tr.Failures) > 0 {
 		for _, m := range e.reg.Modules() {
 			if m.LastError != "" {

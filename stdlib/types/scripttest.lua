@@ -59,6 +59,11 @@ function T.load(module) end
 ---@param module? string
 ---@return integer count, string last_error
 function T.errors(module) end
+---A handler error of the module under test whose message contains text is
+---expected: it does not fail the test (any other handler error does), and
+---the test fails if none comes.
+---@param text string
+function T.expect_error(text) end
 ---@return integer
 function T.now() end
 ---@param got any
