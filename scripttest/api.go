@@ -41,7 +41,7 @@ func (a *testAPI) table(L *lua.LState) *lua.LTable {
 		"store": a.store, "set_store": a.setStore, "config": a.config,
 		"reload": a.reload, "restart": a.restart, "load": a.load, "errors": a.errors,
 		"now": a.now, "expect_error": a.expectError,
-		"eq":  a.eq, "ok": a.ok, "contains": a.contains, "not_contains": a.notContains, "fail": a.fail,
+		"eq": a.eq, "ok": a.ok, "contains": a.contains, "not_contains": a.notContains, "fail": a.fail,
 	}
 	for name, f := range fns {
 		t.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
