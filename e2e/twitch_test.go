@@ -42,14 +42,20 @@ var (
 	e2eShoutout    = twitchtest.User{ID: "5550001", Login: "cool_streamer", DisplayName: "Cool_Streamer"}
 )
 
-// e2eSubscriptionTypes is every subscription issue 3 asks the engine to
-// create on a fresh EventSub session.
+// e2eSubscriptionTypes is every subscription issues 3 and 15 ask the engine
+// to create on a fresh EventSub session (the token has every scope).
 var e2eSubscriptionTypes = []string{
 	"channel.chat.message", "channel.follow", "channel.subscribe", "channel.subscription.gift",
 	"channel.subscription.message", "channel.raid", "channel.cheer",
 	"channel.channel_points_custom_reward_redemption.add",
 	"channel.hype_train.begin", "channel.hype_train.progress", "channel.hype_train.end",
 	"stream.online", "stream.offline",
+	"channel.update", "channel.ban", "channel.unban", "channel.moderator.add", "channel.moderator.remove",
+	"channel.poll.begin", "channel.poll.progress", "channel.poll.end",
+	"channel.prediction.begin", "channel.prediction.progress", "channel.prediction.lock", "channel.prediction.end",
+	"channel.shoutout.create", "channel.shoutout.receive", "channel.ad_break.begin",
+	"channel.chat.notification", "channel.chat.message_delete", "channel.chat.clear",
+	"channel.channel_points_custom_reward_redemption.update",
 }
 
 // twitchEngine is the whole engine connected to a fake Twitch.
@@ -124,7 +130,8 @@ func startTwitchEngine(tb testing.TB, scripts map[string]string, fo twitchtest.O
 	return te
 }
 
-// waitSubscribed waits until ss has a subscription of every type of issue 3.
+// waitSubscribed waits until ss has a subscription of every type of
+// e2eSubscriptionTypes.
 func (te *twitchEngine) waitSubscribed(ss *twitchtest.Session) {
 	te.tb.Helper()
 	missing := func() []string {

@@ -38,15 +38,11 @@ var (
 )
 
 // EventScopes are the OAuth scopes the subscribed events need (every
-// module may listen to every event, so they are always asked for).
-var EventScopes = []string{
-	"user:read:chat",             // channel.chat.message
-	"moderator:read:followers",   // channel.follow v2
-	"channel:read:subscriptions", // channel.subscribe, .subscription.gift, .subscription.message
-	"bits:read",                  // channel.cheer
-	"channel:read:redemptions",   // channel.channel_points_custom_reward_redemption.add
-	"channel:read:hype_train",    // channel.hype_train.begin/progress/end
-}
+// module may listen to every event, so they are always asked for): the
+// first, least powerful scope of each subscription (events.go lists them).
+// A token without one still works; the events that need it are not
+// subscribed and Refusals says which scope would bring them.
+var EventScopes = subscriptionScopes()
 
 // PermissionScopes are the scopes the Helix actions behind a module
 // permission need. A permission no Helix call serves has no entry. Reading

@@ -22,7 +22,9 @@
 //   - eventsub.go: one session from dial to end — welcome, subscriptions,
 //     keepalive watchdog, session_reconnect hand-over, close codes.
 //   - events.go: the subscriptions created and the mapping of each
-//     notification to its twitch.* event.
+//     notification to its twitch.* event; events_channel.go maps the
+//     channel, moderation, poll, prediction, shoutout, ad and chat notice
+//     types (eventspecs_channel.go documents them).
 //   - chat.go: SendMessage/Reply, the sliding-window queue, message splitting.
 //   - helix.go: the authenticated request (401 → refresh, 429 → wait for
 //     Ratelimit-Reset), clips, streams, users.
@@ -42,7 +44,18 @@
 // resubs; resubs carry months and message), twitch.gift, twitch.raid,
 // twitch.cheer, twitch.channel_points, twitch.hype_train.begin/.progress/.end,
 // twitch.stream.online/.offline, twitch.connected/twitch.disconnected
-// {reason} and twitch.subscription_revoked {type, version, status, reason}.
+// {reason} and twitch.subscription_revoked {type, version, status, reason};
+// and (events_channel.go) twitch.channel.update, twitch.ban/.unban,
+// twitch.moderator.add/.remove, twitch.poll.begin/.progress/.end,
+// twitch.prediction.begin/.progress/.lock/.end,
+// twitch.shoutout.create/.receive, twitch.ad_break.begin,
+// twitch.chat.notification, twitch.chat.message_delete, twitch.chat.clear
+// and twitch.channel_points.update.
+//
+// Every subscription lists the scopes Twitch accepts for it (any one will
+// do); EventScopes, what the login asks for, is the first of each. A
+// subscription whose scopes the token lacks is not requested at all: it is
+// reported in Refusals (status 0, Missing) with the scope to grant.
 //
 // # Caveats
 //
@@ -53,7 +66,8 @@
 //   - A session_reconnect is invisible to callers (no twitch.disconnected);
 //     any other end of a session re-creates every subscription on a new one.
 //   - Broadcaster-only events (subscriptions, cheers, redemptions, hype
-//     trains) need a token of the broadcaster; with a separate bot account
+//     trains, bans, moderators, polls, predictions, ad breaks) need a token
+//     of the broadcaster; with a separate bot account
 //     Twitch refuses them and Refusals says which scope they need. Each
 //     Refusal's Hint follows Twitch's status: only a 403 is blamed on a
 //     scope (a 400 means the type, version or condition was not accepted).

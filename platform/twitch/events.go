@@ -3,40 +3,104 @@ package twitch
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // subSpec is one EventSub subscription the client creates per session.
 type subSpec struct {
 	Type, Version string
-	Scope         string // needed scope, "" when none
-	condition     func(identity) map[string]string
+	// Scopes are the scopes Twitch accepts for it, any one suffices (nil when
+	// it needs none). The first, the least powerful, is the one the login
+	// asks for (EventScopes); a module permission may bring another.
+	Scopes    []string
+	condition func(identity) map[string]string
+}
+
+// scope names the scopes a spec needs, for messages: "a or b".
+func (s subSpec) scope() string { return strings.Join(s.Scopes, " or ") }
+
+// granted reports whether a token with these scopes may create it; true
+// when the scopes are unknown (the token could not be validated).
+func (s subSpec) granted(scopes []string) bool {
+	if len(s.Scopes) == 0 || len(scopes) == 0 {
+		return true
+	}
+	for _, x := range s.Scopes {
+		if slices.Contains(scopes, x) {
+			return true
+		}
+	}
+	return false
 }
 
 func byBroadcaster(id identity) map[string]string {
 	return map[string]string{"broadcaster_user_id": id.broadcasterID}
 }
 
-// subscriptions is every subscription of issue 3, in creation order.
+// asModerator is the condition of the types a moderator (the bot) reads.
+func asModerator(id identity) map[string]string {
+	return map[string]string{"broadcaster_user_id": id.broadcasterID, "moderator_user_id": id.botID}
+}
+
+// asChatter is the condition of the chat types, read as the bot's user.
+func asChatter(id identity) map[string]string {
+	return map[string]string{"broadcaster_user_id": id.broadcasterID, "user_id": id.botID}
+}
+
+func scopes(s ...string) []string { return s }
+
+// subscriptions is every subscription the client creates, in creation
+// order: those of issue 3, then those of issue 15 (events_channel.go maps
+// them). Versions, conditions and scopes are Twitch's EventSub reference.
 var subscriptions = []subSpec{
-	{"channel.chat.message", "1", "user:read:chat", func(id identity) map[string]string {
-		return map[string]string{"broadcaster_user_id": id.broadcasterID, "user_id": id.botID}
-	}},
-	{"channel.follow", "2", "moderator:read:followers", func(id identity) map[string]string {
-		return map[string]string{"broadcaster_user_id": id.broadcasterID, "moderator_user_id": id.botID}
-	}},
-	{"channel.subscribe", "1", "channel:read:subscriptions", byBroadcaster},
-	{"channel.subscription.gift", "1", "channel:read:subscriptions", byBroadcaster},
-	{"channel.subscription.message", "1", "channel:read:subscriptions", byBroadcaster},
-	{"channel.raid", "1", "", func(id identity) map[string]string {
+	{"channel.chat.message", "1", scopes("user:read:chat"), asChatter},
+	{"channel.follow", "2", scopes("moderator:read:followers"), asModerator},
+	{"channel.subscribe", "1", scopes("channel:read:subscriptions"), byBroadcaster},
+	{"channel.subscription.gift", "1", scopes("channel:read:subscriptions"), byBroadcaster},
+	{"channel.subscription.message", "1", scopes("channel:read:subscriptions"), byBroadcaster},
+	{"channel.raid", "1", nil, func(id identity) map[string]string {
 		return map[string]string{"to_broadcaster_user_id": id.broadcasterID}
 	}},
-	{"channel.cheer", "1", "bits:read", byBroadcaster},
-	{"channel.channel_points_custom_reward_redemption.add", "1", "channel:read:redemptions", byBroadcaster},
-	{"channel.hype_train.begin", "2", "channel:read:hype_train", byBroadcaster},
-	{"channel.hype_train.progress", "2", "channel:read:hype_train", byBroadcaster},
-	{"channel.hype_train.end", "2", "channel:read:hype_train", byBroadcaster},
-	{"stream.online", "1", "", byBroadcaster},
-	{"stream.offline", "1", "", byBroadcaster},
+	{"channel.cheer", "1", scopes("bits:read"), byBroadcaster},
+	{"channel.channel_points_custom_reward_redemption.add", "1", scopes("channel:read:redemptions", "channel:manage:redemptions"), byBroadcaster},
+	{"channel.hype_train.begin", "2", scopes("channel:read:hype_train"), byBroadcaster},
+	{"channel.hype_train.progress", "2", scopes("channel:read:hype_train"), byBroadcaster},
+	{"channel.hype_train.end", "2", scopes("channel:read:hype_train"), byBroadcaster},
+	{"stream.online", "1", nil, byBroadcaster},
+	{"stream.offline", "1", nil, byBroadcaster},
+
+	{"channel.update", "2", nil, byBroadcaster},
+	{"channel.ban", "1", scopes("channel:moderate"), byBroadcaster},
+	{"channel.unban", "1", scopes("channel:moderate"), byBroadcaster},
+	{"channel.moderator.add", "1", scopes("moderation:read", "channel:manage:moderators"), byBroadcaster},
+	{"channel.moderator.remove", "1", scopes("moderation:read", "channel:manage:moderators"), byBroadcaster},
+	{"channel.poll.begin", "1", scopes("channel:read:polls", "channel:manage:polls"), byBroadcaster},
+	{"channel.poll.progress", "1", scopes("channel:read:polls", "channel:manage:polls"), byBroadcaster},
+	{"channel.poll.end", "1", scopes("channel:read:polls", "channel:manage:polls"), byBroadcaster},
+	{"channel.prediction.begin", "1", scopes("channel:read:predictions", "channel:manage:predictions"), byBroadcaster},
+	{"channel.prediction.progress", "1", scopes("channel:read:predictions", "channel:manage:predictions"), byBroadcaster},
+	{"channel.prediction.lock", "1", scopes("channel:read:predictions", "channel:manage:predictions"), byBroadcaster},
+	{"channel.prediction.end", "1", scopes("channel:read:predictions", "channel:manage:predictions"), byBroadcaster},
+	{"channel.shoutout.create", "1", scopes("moderator:read:shoutouts", "moderator:manage:shoutouts"), asModerator},
+	{"channel.shoutout.receive", "1", scopes("moderator:read:shoutouts", "moderator:manage:shoutouts"), asModerator},
+	{"channel.ad_break.begin", "1", scopes("channel:read:ads"), byBroadcaster},
+	{"channel.chat.notification", "1", scopes("user:read:chat"), asChatter},
+	{"channel.chat.message_delete", "1", scopes("user:read:chat"), asChatter},
+	{"channel.chat.clear", "1", scopes("user:read:chat"), asChatter},
+	{"channel.channel_points_custom_reward_redemption.update", "1", scopes("channel:read:redemptions", "channel:manage:redemptions"), byBroadcaster},
+}
+
+// subscriptionScopes is the first scope of each subscription, once each, in
+// creation order: what the login asks for so that every event can arrive.
+func subscriptionScopes() []string {
+	var out []string
+	for _, s := range subscriptions {
+		if len(s.Scopes) > 0 && !slices.Contains(out, s.Scopes[0]) {
+			out = append(out, s.Scopes[0])
+		}
+	}
+	return out
 }
 
 // user is the one shape of every Twitch user in event data; nil when the
@@ -336,5 +400,5 @@ func mapNotification(subType string, raw json.RawMessage) (typ string, data map[
 		}
 		return "twitch.stream.offline", map[string]any{}, true, nil
 	}
-	return "", nil, false, nil
+	return mapChannelNotification(subType, raw)
 }

@@ -172,7 +172,7 @@ func TestEveryTestdataFileIsMapped(t *testing.T) {
 }
 
 func TestMapNotificationUnknownTypeIsNotEmitted(t *testing.T) {
-	_, _, ok, err := mapNotification("channel.ban", json.RawMessage(`{}`))
+	_, _, ok, err := mapNotification("channel.shield_mode.begin", json.RawMessage(`{}`))
 	if ok || err != nil {
 		t.Fatalf("ok=%v err=%v, want false, nil", ok, err)
 	}

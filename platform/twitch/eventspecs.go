@@ -1,12 +1,16 @@
 package twitch
 
-import "github.com/starstreamer/starstreamer/engine"
+import (
+	"slices"
+
+	"github.com/starstreamer/starstreamer/engine"
+)
 
 // EventSpecs documents every twitch.* event the client emits: docs/events.md
 // and the editor stubs are generated from it, and the tests check what
 // mapNotification and the client build against it (each Example is what
 // mapNotification makes of Twitch's own example payload in testdata).
-var EventSpecs = []engine.EventSpec{
+var EventSpecs = slices.Concat([]engine.EventSpec{
 	{Type: "twitch.chat.message", Source: "twitch", Description: "A chat message in the channel (EventSub channel.chat.message), including the bot's own lines. The panel's chat console sends the same event with source \"panel\". Commands (command(...)) are built on it.",
 		Fields: concat(
 			[]engine.FieldSpec{{Name: "user", Type: "table", Description: "who wrote it"}},
@@ -135,7 +139,7 @@ var EventSpecs = []engine.EventSpec{
 			{Name: "reason", Type: "string", Description: "the status in words"},
 		},
 		Example: map[string]any{"type": "channel.follow", "version": "2", "status": "authorization_revoked", "id": "f1c2a387-161a-49f9-a165-0f21d7a4e1c4", "reason": "the user revoked the app's authorization"}},
-}
+}, channelEventSpecs)
 
 func hypeTrainSpec(typ, desc string, example map[string]any) engine.EventSpec {
 	return engine.EventSpec{Type: typ, Source: "twitch", Description: desc, Example: example,

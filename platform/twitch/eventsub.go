@@ -392,14 +392,25 @@ func (c *Client) handleRevocation(m *wsMessage) {
 		"status": s.Status, "id": s.ID, "reason": why})
 }
 
-// subscribeAll creates every subscription for a fresh session. A refused
-// one is reported with the scope it needs; the others still work.
+// subscribeAll creates every subscription for a fresh session. One whose
+// scopes the token was not granted is not asked for (Twitch would refuse
+// it): it is reported like a refusal, with the scope it needs and status 0.
+// A refused one is reported with the scope it needs; the others still work.
 func (c *Client) subscribeAll(ctx context.Context, sessionID string) {
 	id := c.ident()
 	refused := map[string]Refusal{}
 	for _, spec := range subscriptions {
 		if ctx.Err() != nil {
 			return
+		}
+		if !spec.granted(id.scopes) {
+			r := Refusal{Type: spec.Type, Scope: spec.scope(), Missing: true,
+				Message: "not requested: the token lacks the scope " + spec.scope()}
+			r.Hint = refusalHint(r, id.broadcasterLog)
+			refused[spec.Type] = r
+			c.log.Warn("twitch subscription not requested: token lacks scope", "type", spec.Type, "scope", r.Scope,
+				"hint", r.Hint)
+			continue
 		}
 		body := map[string]any{"type": spec.Type, "version": spec.Version, "condition": spec.condition(id),
 			"transport": map[string]string{"method": "websocket", "session_id": sessionID}}
@@ -410,21 +421,15 @@ func (c *Client) subscribeAll(ctx context.Context, sessionID string) {
 		if ctx.Err() != nil {
 			return
 		}
-		r := Refusal{Type: spec.Type, Scope: spec.Scope, Status: status, Message: err.Error()}
+		r := Refusal{Type: spec.Type, Scope: spec.scope(), Status: status, Message: err.Error()}
 		var ae *APIError
 		if errors.As(err, &ae) {
 			r.Message = ae.Message
 		}
-		r.Missing = spec.Scope != "" && len(id.scopes) > 0 && !slices.Contains(id.scopes, spec.Scope)
 		r.Hint = refusalHint(r, id.broadcasterLog)
 		refused[spec.Type] = r
-		if r.Missing {
-			c.log.Warn("twitch subscription refused: token lacks scope", "type", spec.Type, "scope", spec.Scope,
-				"status", status, "message", r.Message, "hint", r.Hint)
-		} else {
-			c.log.Warn("twitch subscription refused", "type", spec.Type, "version", spec.Version, "status", status,
-				"message", r.Message, "hint", r.Hint)
-		}
+		c.log.Warn("twitch subscription refused", "type", spec.Type, "version", spec.Version, "scope", r.Scope,
+			"status", status, "message", r.Message, "hint", r.Hint)
 	}
 	c.idMu.Lock()
 	c.refusals = refused
@@ -434,6 +439,7 @@ func (c *Client) subscribeAll(ctx context.Context, sessionID string) {
 		for t := range refused {
 			names = append(names, t)
 		}
+		slices.Sort(names)
 		c.log.Warn("twitch: some events are unavailable", "refused", strings.Join(names, ", "))
 	}
 }
@@ -443,6 +449,11 @@ func (c *Client) subscribeAll(ctx context.Context, sessionID string) {
 // a 403 is about authorization, so only it blames a scope.
 func refusalHint(r Refusal, broadcaster string) string {
 	switch r.Status {
+	case 0:
+		if r.Missing {
+			return "the token lacks the scope " + r.Scope + ": log in again with `starstreamer twitch login` to grant it"
+		}
+		return ""
 	case http.StatusForbidden:
 		if r.Scope == "" {
 			return "Twitch says this app is not authorized for it: log in again with `starstreamer twitch login` as the broadcaster (" + broadcaster + ")"

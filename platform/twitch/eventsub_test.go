@@ -34,12 +34,31 @@ func TestRunCreatesEverySubscriptionWithTheRightCondition(t *testing.T) {
 		"channel.subscription.message": {"1", map[string]string{"broadcaster_user_id": b}},
 		"channel.raid":                 {"1", map[string]string{"to_broadcaster_user_id": b}},
 		"channel.cheer":                {"1", map[string]string{"broadcaster_user_id": b}},
-		"channel.channel_points_custom_reward_redemption.add": {"1", map[string]string{"broadcaster_user_id": b}},
-		"channel.hype_train.begin":                            {"2", map[string]string{"broadcaster_user_id": b}},
-		"channel.hype_train.progress":                         {"2", map[string]string{"broadcaster_user_id": b}},
-		"channel.hype_train.end":                              {"2", map[string]string{"broadcaster_user_id": b}},
-		"stream.online":                                       {"1", map[string]string{"broadcaster_user_id": b}},
-		"stream.offline":                                      {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.channel_points_custom_reward_redemption.add":    {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.hype_train.begin":                               {"2", map[string]string{"broadcaster_user_id": b}},
+		"channel.hype_train.progress":                            {"2", map[string]string{"broadcaster_user_id": b}},
+		"channel.hype_train.end":                                 {"2", map[string]string{"broadcaster_user_id": b}},
+		"stream.online":                                          {"1", map[string]string{"broadcaster_user_id": b}},
+		"stream.offline":                                         {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.update":                                         {"2", map[string]string{"broadcaster_user_id": b}},
+		"channel.ban":                                            {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.unban":                                          {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.moderator.add":                                  {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.moderator.remove":                               {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.poll.begin":                                     {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.poll.progress":                                  {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.poll.end":                                       {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.prediction.begin":                               {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.prediction.progress":                            {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.prediction.lock":                                {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.prediction.end":                                 {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.shoutout.create":                                {"1", map[string]string{"broadcaster_user_id": b, "moderator_user_id": u}},
+		"channel.shoutout.receive":                               {"1", map[string]string{"broadcaster_user_id": b, "moderator_user_id": u}},
+		"channel.ad_break.begin":                                 {"1", map[string]string{"broadcaster_user_id": b}},
+		"channel.chat.notification":                              {"1", map[string]string{"broadcaster_user_id": b, "user_id": u}},
+		"channel.chat.message_delete":                            {"1", map[string]string{"broadcaster_user_id": b, "user_id": u}},
+		"channel.chat.clear":                                     {"1", map[string]string{"broadcaster_user_id": b, "user_id": u}},
+		"channel.channel_points_custom_reward_redemption.update": {"1", map[string]string{"broadcaster_user_id": b}},
 	}
 	if len(got) != len(want) {
 		t.Errorf("%d subscriptions, want %d", len(got), len(want))
@@ -77,6 +96,27 @@ func TestEveryTwitchExampleReachesEmit(t *testing.T) {
 		{"channel.hype_train.progress", "twitch.hype_train.progress"},
 		{"channel.hype_train.end", "twitch.hype_train.end"},
 		{"stream.online", "twitch.stream.online"},
+		{"channel.update", "twitch.channel.update"},
+		{"channel.ban", "twitch.ban"},
+		{"channel.ban.permanent", "twitch.ban"},
+		{"channel.unban", "twitch.unban"},
+		{"channel.moderator.add", "twitch.moderator.add"},
+		{"channel.moderator.remove", "twitch.moderator.remove"},
+		{"channel.poll.begin", "twitch.poll.begin"},
+		{"channel.poll.progress", "twitch.poll.progress"},
+		{"channel.poll.end", "twitch.poll.end"},
+		{"channel.prediction.begin", "twitch.prediction.begin"},
+		{"channel.prediction.progress", "twitch.prediction.progress"},
+		{"channel.prediction.lock", "twitch.prediction.lock"},
+		{"channel.prediction.end", "twitch.prediction.end"},
+		{"channel.shoutout.create", "twitch.shoutout.create"},
+		{"channel.shoutout.receive", "twitch.shoutout.receive"},
+		{"channel.ad_break.begin", "twitch.ad_break.begin"},
+		{"channel.chat.notification", "twitch.chat.notification"},
+		{"channel.chat.notification.announcement", "twitch.chat.notification"},
+		{"channel.chat.message_delete", "twitch.chat.message_delete"},
+		{"channel.chat.clear", "twitch.chat.clear"},
+		{"channel.channel_points_custom_reward_redemption.update", "twitch.channel_points.update"},
 		{"stream.offline", "twitch.stream.offline"},
 	}
 	for _, f := range files {
@@ -230,29 +270,61 @@ func TestRevocationIsEmittedWithItsReason(t *testing.T) {
 	}
 }
 
-func TestRefusedSubscriptionNamesTheMissingScopeAndOthersStillWork(t *testing.T) {
+func TestSubscriptionWithoutItsScopeIsNotRequestedAndNamesTheScope(t *testing.T) {
 	e := newEnv(t, twitchtest.Options{}, func(e *env) {
 		var scopes []string
 		for _, s := range Scopes {
-			if s != "bits:read" {
+			if s != "bits:read" && s != "channel:read:polls" {
 				scopes = append(scopes, s)
 			}
 		}
+		scopes = append(scopes, "channel:manage:polls") // the other scope Twitch accepts for polls
 		e.srv.AddToken(twitchtest.Token{Access: "tok-bot", Refresh: "ref-bot", UserID: bot.ID, Login: bot.Login, Scopes: scopes})
-		e.srv.RefuseSubscription("channel.cheer", http.StatusForbidden, "subscription missing proper authorization")
 	})
 	e.start(t)
 	ss := e.nextSession(t, len(subscriptions)-1)
 	eventually(t, func() bool { return len(e.client.Refusals()) == 1 })
 	r := e.client.Refusals()[0]
-	if r.Type != "channel.cheer" || r.Scope != "bits:read" || !r.Missing || r.Status != http.StatusForbidden {
+	if r.Type != "channel.cheer" || r.Scope != "bits:read" || !r.Missing || r.Status != 0 ||
+		!strings.Contains(r.Hint, "lacks the scope bits:read") {
 		t.Errorf("refusal %+v", r)
+	}
+	for _, c := range e.srv.CallsTo("POST", "/eventsub/subscriptions") {
+		if strings.Contains(string(c.Body), `"channel.cheer"`) {
+			t.Error("channel.cheer was requested without its scope")
+		}
+	}
+	have := map[string]bool{}
+	for _, s := range ss.Subscriptions() {
+		have[s.Type] = true
+	}
+	if !have["channel.poll.begin"] {
+		t.Error("polls not subscribed with channel:manage:polls")
 	}
 	if logs := e.logs.String(); !strings.Contains(logs, "scope=bits:read") {
 		t.Errorf("log does not name the missing scope:\n%s", logs)
 	}
 	ss.SendFile(testdata("channel.follow"))
 	e.rec.waitN(t, "twitch.follow", 1)
+}
+
+func TestRefusedSubscriptionNamesTheScopeAndOthersStillWork(t *testing.T) {
+	e := newEnv(t, twitchtest.Options{}, func(e *env) {
+		e.srv.RefuseSubscription("channel.ban", http.StatusForbidden, "subscription missing proper authorization")
+	})
+	e.start(t)
+	ss := e.nextSession(t, len(subscriptions)-1)
+	eventually(t, func() bool { return len(e.client.Refusals()) == 1 })
+	r := e.client.Refusals()[0]
+	if r.Type != "channel.ban" || r.Scope != "channel:moderate" || r.Missing || r.Status != http.StatusForbidden ||
+		!strings.Contains(r.Hint, "channel:moderate must be granted by the broadcaster") {
+		t.Errorf("refusal %+v", r)
+	}
+	if logs := e.logs.String(); !strings.Contains(logs, "scope=channel:moderate") {
+		t.Errorf("log does not name the scope:\n%s", logs)
+	}
+	ss.SendFile(testdata("channel.unban"))
+	e.rec.waitN(t, "twitch.unban", 1)
 }
 
 func TestFailedReconnectFallsBackToAFreshSubscribedSession(t *testing.T) {

@@ -164,18 +164,20 @@ func TestTokensNeverPrintTheirSecrets(t *testing.T) {
 
 func TestScopesCoverEverySubscription(t *testing.T) {
 	for _, s := range subscriptions {
-		if s.Scope != "" && !slices.Contains(Scopes, s.Scope) {
-			t.Errorf("%s needs %s, which Scopes lacks", s.Type, s.Scope)
+		if len(s.Scopes) > 0 && !slices.Contains(Scopes, s.Scopes[0]) {
+			t.Errorf("%s needs %s, which Scopes lacks", s.Type, s.Scopes[0])
 		}
 	}
 	used := map[string]bool{}
-	for _, scopes := range PermissionScopes { // the Helix actions
-		for _, s := range scopes {
+	for _, p := range PermissionScopes { // actions
+		for _, s := range p {
 			used[s] = true
 		}
 	}
 	for _, s := range subscriptions {
-		used[s.Scope] = true
+		for _, x := range s.Scopes {
+			used[x] = true
+		}
 	}
 	for _, s := range Scopes {
 		if !used[s] {

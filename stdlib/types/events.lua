@@ -183,6 +183,239 @@
 ---@class TwitchSubscriptionRevokedEvent: Event
 ---@field data TwitchSubscriptionRevokedData
 
+---The broadcaster changed the stream's title, category (game), language or content labels (EventSub channel.update v2). Twitch does not send the tags in this event.
+---@class TwitchChannelUpdateData
+---@field title string # the stream's title
+---@field language string # the broadcast language, an ISO 639-1 code such as "en"
+---@field game string # the category (game) name, "" when none
+---@field game_id string # the category id, "" when none
+---@field content_classification_labels string[] # content labels (MatureGame, ProfanityVulgarity, ...)
+
+---@class TwitchChannelUpdateEvent: Event
+---@field data TwitchChannelUpdateData
+
+---A viewer was banned or timed out (EventSub channel.ban; needs channel:moderate from the broadcaster).
+---@class TwitchBanData
+---@field user {id: string, username: string, display_name: string} # who was banned or timed out
+---@field moderator {id: string, username: string, display_name: string} # who did it
+---@field reason string # the reason given, "" when none
+---@field banned_at string # when, RFC 3339
+---@field is_permanent boolean # a ban (true) or a timeout (false)
+---@field ends_at? string # timeouts: when it ends, RFC 3339
+---@field seconds? integer # timeouts: its length (ends_at - banned_at)
+
+---@class TwitchBanEvent: Event
+---@field data TwitchBanData
+
+---A viewer was unbanned (EventSub channel.unban; needs channel:moderate from the broadcaster).
+---@class TwitchUnbanData
+---@field user {id: string, username: string, display_name: string} # who was unbanned
+---@field moderator {id: string, username: string, display_name: string} # who did it
+
+---@class TwitchUnbanEvent: Event
+---@field data TwitchUnbanData
+
+---Someone was made a moderator of the channel (EventSub channel.moderator.add).
+---@class TwitchModeratorAddData
+---@field user {id: string, username: string, display_name: string} # the new moderator
+
+---@class TwitchModeratorAddEvent: Event
+---@field data TwitchModeratorAddData
+
+---Someone is no longer a moderator of the channel (EventSub channel.moderator.remove).
+---@class TwitchModeratorRemoveData
+---@field user {id: string, username: string, display_name: string} # the former moderator
+
+---@class TwitchModeratorRemoveEvent: Event
+---@field data TwitchModeratorRemoveData
+
+---A poll started (EventSub channel.poll.begin). Votes are 0.
+---@class TwitchPollBeginData
+---@field id string # the poll's id (twitch.end_poll takes it)
+---@field title string # the question
+---@field choices {id: string, title: string, votes: integer, channel_points_votes: integer}[] # the choices, in order
+---@field channel_points_voting {enabled: boolean, amount_per_vote: integer} # extra votes for channel points
+---@field started_at string # when it started, RFC 3339
+---@field ends_at? string # begin, progress: when it will end
+---@field status? string # end: completed, terminated or archived
+---@field ended_at? string # end: when it ended
+
+---@class TwitchPollBeginEvent: Event
+---@field data TwitchPollBeginData
+
+---Votes came in (EventSub channel.poll.progress).
+---@class TwitchPollProgressData
+---@field id string # the poll's id (twitch.end_poll takes it)
+---@field title string # the question
+---@field choices {id: string, title: string, votes: integer, channel_points_votes: integer}[] # the choices, in order
+---@field channel_points_voting {enabled: boolean, amount_per_vote: integer} # extra votes for channel points
+---@field started_at string # when it started, RFC 3339
+---@field ends_at? string # begin, progress: when it will end
+---@field status? string # end: completed, terminated or archived
+---@field ended_at? string # end: when it ended
+
+---@class TwitchPollProgressEvent: Event
+---@field data TwitchPollProgressData
+
+---A poll ended (EventSub channel.poll.end): completed, terminated or archived.
+---@class TwitchPollEndData
+---@field id string # the poll's id (twitch.end_poll takes it)
+---@field title string # the question
+---@field choices {id: string, title: string, votes: integer, channel_points_votes: integer}[] # the choices, in order
+---@field channel_points_voting {enabled: boolean, amount_per_vote: integer} # extra votes for channel points
+---@field started_at string # when it started, RFC 3339
+---@field ends_at? string # begin, progress: when it will end
+---@field status? string # end: completed, terminated or archived
+---@field ended_at? string # end: when it ended
+
+---@class TwitchPollEndEvent: Event
+---@field data TwitchPollEndData
+
+---A prediction started (EventSub channel.prediction.begin). Users and points are 0.
+---@class TwitchPredictionBeginData
+---@field id string # the prediction's id (twitch.resolve_prediction, .lock_prediction and .cancel_prediction take it)
+---@field title string # the question
+---@field outcomes {id: string, title: string, color: string, users: integer, channel_points: integer, top_predictors: {user: {id: string, username: string, display_name: string}, channel_points_used: integer, channel_points_won?: integer}[]}[] # the outcomes, in order
+---@field started_at string # when it started, RFC 3339
+---@field locks_at? string # begin, progress: when it stops taking points
+---@field locked_at? string # lock: when it stopped taking points
+---@field winning_outcome_id? string # end: the winning outcome (absent when canceled)
+---@field status? string # end: resolved or canceled
+---@field ended_at? string # end: when it ended
+
+---@class TwitchPredictionBeginEvent: Event
+---@field data TwitchPredictionBeginData
+
+---Points were placed on a prediction (EventSub channel.prediction.progress).
+---@class TwitchPredictionProgressData
+---@field id string # the prediction's id (twitch.resolve_prediction, .lock_prediction and .cancel_prediction take it)
+---@field title string # the question
+---@field outcomes {id: string, title: string, color: string, users: integer, channel_points: integer, top_predictors: {user: {id: string, username: string, display_name: string}, channel_points_used: integer, channel_points_won?: integer}[]}[] # the outcomes, in order
+---@field started_at string # when it started, RFC 3339
+---@field locks_at? string # begin, progress: when it stops taking points
+---@field locked_at? string # lock: when it stopped taking points
+---@field winning_outcome_id? string # end: the winning outcome (absent when canceled)
+---@field status? string # end: resolved or canceled
+---@field ended_at? string # end: when it ended
+
+---@class TwitchPredictionProgressEvent: Event
+---@field data TwitchPredictionProgressData
+
+---A prediction stopped taking points (EventSub channel.prediction.lock).
+---@class TwitchPredictionLockData
+---@field id string # the prediction's id (twitch.resolve_prediction, .lock_prediction and .cancel_prediction take it)
+---@field title string # the question
+---@field outcomes {id: string, title: string, color: string, users: integer, channel_points: integer, top_predictors: {user: {id: string, username: string, display_name: string}, channel_points_used: integer, channel_points_won?: integer}[]}[] # the outcomes, in order
+---@field started_at string # when it started, RFC 3339
+---@field locks_at? string # begin, progress: when it stops taking points
+---@field locked_at? string # lock: when it stopped taking points
+---@field winning_outcome_id? string # end: the winning outcome (absent when canceled)
+---@field status? string # end: resolved or canceled
+---@field ended_at? string # end: when it ended
+
+---@class TwitchPredictionLockEvent: Event
+---@field data TwitchPredictionLockData
+
+---A prediction was resolved or canceled (EventSub channel.prediction.end).
+---@class TwitchPredictionEndData
+---@field id string # the prediction's id (twitch.resolve_prediction, .lock_prediction and .cancel_prediction take it)
+---@field title string # the question
+---@field outcomes {id: string, title: string, color: string, users: integer, channel_points: integer, top_predictors: {user: {id: string, username: string, display_name: string}, channel_points_used: integer, channel_points_won?: integer}[]}[] # the outcomes, in order
+---@field started_at string # when it started, RFC 3339
+---@field locks_at? string # begin, progress: when it stops taking points
+---@field locked_at? string # lock: when it stopped taking points
+---@field winning_outcome_id? string # end: the winning outcome (absent when canceled)
+---@field status? string # end: resolved or canceled
+---@field ended_at? string # end: when it ended
+
+---@class TwitchPredictionEndEvent: Event
+---@field data TwitchPredictionEndData
+
+---The channel gave another channel an official shoutout (EventSub channel.shoutout.create, read as the bot, a moderator).
+---@class TwitchShoutoutCreateData
+---@field to_broadcaster {id: string, username: string, display_name: string} # the channel shouted out
+---@field moderator {id: string, username: string, display_name: string} # who sent it
+---@field viewer_count integer # viewers who saw it
+---@field started_at string # when, RFC 3339
+---@field cooldown_ends_at string # when the channel may shout out anyone again (2 minutes)
+---@field target_cooldown_ends_at string # when it may shout out this channel again (60 minutes)
+
+---@class TwitchShoutoutCreateEvent: Event
+---@field data TwitchShoutoutCreateData
+
+---Another channel gave this one an official shoutout (EventSub channel.shoutout.receive).
+---@class TwitchShoutoutReceiveData
+---@field from_broadcaster {id: string, username: string, display_name: string} # the channel that sent it
+---@field viewer_count integer # viewers who saw it
+---@field started_at string # when, RFC 3339
+
+---@class TwitchShoutoutReceiveEvent: Event
+---@field data TwitchShoutoutReceiveData
+
+---A midroll ad break started, run by hand or by the ads manager (EventSub channel.ad_break.begin).
+---@class TwitchAdBreakBeginData
+---@field duration_seconds integer # its length
+---@field started_at string # when, RFC 3339 (viewers may see the ads a little later)
+---@field is_automatic boolean # scheduled by the ads manager
+---@field requester {id: string, username: string, display_name: string} # who ran it (the broadcaster for automatic ads)
+
+---@class TwitchAdBreakBeginEvent: Event
+---@field data TwitchAdBreakBeginData
+
+---A notice Twitch shows in chat (EventSub channel.chat.notification): subs, resubs, gifts, raids, announcements, bits badge tiers, charity donations, ... as Twitch sends them. notice_type says which; the details are in the field of that name (for shared_chat_<type>, in <type>).
+---@class TwitchChatNotificationData
+---@field user? {id: string, username: string, display_name: string} # who it is about; nil when anonymous
+---@field is_anonymous boolean # the chatter is anonymous (an anonymous gifter)
+---@field notice_type string # sub, resub, sub_gift, community_sub_gift, gift_paid_upgrade, prime_paid_upgrade, raid, unraid, pay_it_forward, announcement, bits_badge_tier, charity_donation, or shared_chat_ and one of those
+---@field system_message string # the notice as Twitch words it
+---@field message string # what the user added, "" when nothing
+---@field message_id string # the notice's id
+---@field color string # the user's name color, "#RRGGBB" or ""
+---@field badges {set_id: string, id: string, info?: string}[] # the user's badges
+---@field source_broadcaster? {id: string, username: string, display_name: string} # shared chat: the channel the notice came from
+---@field source_message_id? string # shared chat: the notice's id there
+---@field sub? {sub_tier: string, is_prime: boolean, duration_months: integer} # sub: a new subscription
+---@field resub? {cumulative_months: integer, duration_months: integer, streak_months?: integer, sub_tier: string, is_prime?: boolean, is_gift: boolean, gifter_is_anonymous?: boolean, gifter?: {id: string, username: string, display_name: string}} # resub: a resubscription shared in chat
+---@field sub_gift? {duration_months: integer, cumulative_total?: integer, sub_tier: string, community_gift_id?: string, recipient: {id: string, username: string, display_name: string}} # sub_gift: one gifted subscription
+---@field community_sub_gift? {id: string, total: integer, sub_tier: string, cumulative_total?: integer} # community_sub_gift: subscriptions gifted to the community
+---@field gift_paid_upgrade? {gifter_is_anonymous: boolean, gifter?: {id: string, username: string, display_name: string}} # gift_paid_upgrade: a gifted subscription made paid
+---@field prime_paid_upgrade? {sub_tier: string} # prime_paid_upgrade: a Prime subscription made paid
+---@field raid? {viewer_count: integer, profile_image_url: string, user: {id: string, username: string, display_name: string}} # raid: a raid into the channel
+---@field unraid? table # unraid: a raid was canceled (no fields)
+---@field pay_it_forward? {gifter_is_anonymous: boolean, gifter?: {id: string, username: string, display_name: string}} # pay_it_forward: a gift paid forward
+---@field announcement? {color: string} # announcement: a moderator's announcement (the text is message)
+---@field bits_badge_tier? {tier: integer} # bits_badge_tier: the user reached a new bits badge
+---@field charity_donation? {charity_name: string, amount: {value: integer, decimal_place: integer, currency: string}} # charity_donation: a donation to the channel's charity campaign
+
+---@class TwitchChatNotificationEvent: Event
+---@field data TwitchChatNotificationData
+
+---A moderator deleted one chat message (EventSub channel.chat.message_delete).
+---@class TwitchChatMessageDeleteData
+---@field user {id: string, username: string, display_name: string} # who wrote the message
+---@field message_id string # the deleted message's id (twitch.chat.message's message_id)
+
+---@class TwitchChatMessageDeleteEvent: Event
+---@field data TwitchChatMessageDeleteData
+
+---A moderator cleared the whole chat (EventSub channel.chat.clear). No fields.
+---@class TwitchChatClearData
+
+---@class TwitchChatClearEvent: Event
+---@field data TwitchChatClearData
+
+---A redemption's status changed: a moderator or a module (twitch.fulfill, twitch.refund) marked it fulfilled or canceled (EventSub channel.channel_points_custom_reward_redemption.update). The fields are twitch.channel_points'.
+---@class TwitchChannelPointsUpdateData
+---@field user {id: string, username: string, display_name: string} # who redeemed it
+---@field reward {id: string, title: string, cost: integer, prompt: string} # the reward
+---@field input string # what the user typed, "" when the reward asks nothing
+---@field redemption_id string # this redemption's id
+---@field status string # unfulfilled, fulfilled or canceled
+---@field redeemed_at string # when, RFC 3339
+
+---@class TwitchChannelPointsUpdateEvent: Event
+---@field data TwitchChannelPointsUpdateData
+
 ---The connection to OBS is up (at start and after each reconnect); obs.* calls work from now on.
 ---@class ObsConnectedData
 ---@field reason string # "connected" the first time, "reconnected" after a loss

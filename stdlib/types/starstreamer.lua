@@ -103,6 +103,44 @@ shutdown = nil
 ---@overload fun(types: "twitch.disconnected", opts: table, fn: fun(event: TwitchDisconnectedEvent)): Handle
 ---@overload fun(types: "twitch.subscription_revoked", fn: fun(event: TwitchSubscriptionRevokedEvent)): Handle
 ---@overload fun(types: "twitch.subscription_revoked", opts: table, fn: fun(event: TwitchSubscriptionRevokedEvent)): Handle
+---@overload fun(types: "twitch.channel.update", fn: fun(event: TwitchChannelUpdateEvent)): Handle
+---@overload fun(types: "twitch.channel.update", opts: table, fn: fun(event: TwitchChannelUpdateEvent)): Handle
+---@overload fun(types: "twitch.ban", fn: fun(event: TwitchBanEvent)): Handle
+---@overload fun(types: "twitch.ban", opts: table, fn: fun(event: TwitchBanEvent)): Handle
+---@overload fun(types: "twitch.unban", fn: fun(event: TwitchUnbanEvent)): Handle
+---@overload fun(types: "twitch.unban", opts: table, fn: fun(event: TwitchUnbanEvent)): Handle
+---@overload fun(types: "twitch.moderator.add", fn: fun(event: TwitchModeratorAddEvent)): Handle
+---@overload fun(types: "twitch.moderator.add", opts: table, fn: fun(event: TwitchModeratorAddEvent)): Handle
+---@overload fun(types: "twitch.moderator.remove", fn: fun(event: TwitchModeratorRemoveEvent)): Handle
+---@overload fun(types: "twitch.moderator.remove", opts: table, fn: fun(event: TwitchModeratorRemoveEvent)): Handle
+---@overload fun(types: "twitch.poll.begin", fn: fun(event: TwitchPollBeginEvent)): Handle
+---@overload fun(types: "twitch.poll.begin", opts: table, fn: fun(event: TwitchPollBeginEvent)): Handle
+---@overload fun(types: "twitch.poll.progress", fn: fun(event: TwitchPollProgressEvent)): Handle
+---@overload fun(types: "twitch.poll.progress", opts: table, fn: fun(event: TwitchPollProgressEvent)): Handle
+---@overload fun(types: "twitch.poll.end", fn: fun(event: TwitchPollEndEvent)): Handle
+---@overload fun(types: "twitch.poll.end", opts: table, fn: fun(event: TwitchPollEndEvent)): Handle
+---@overload fun(types: "twitch.prediction.begin", fn: fun(event: TwitchPredictionBeginEvent)): Handle
+---@overload fun(types: "twitch.prediction.begin", opts: table, fn: fun(event: TwitchPredictionBeginEvent)): Handle
+---@overload fun(types: "twitch.prediction.progress", fn: fun(event: TwitchPredictionProgressEvent)): Handle
+---@overload fun(types: "twitch.prediction.progress", opts: table, fn: fun(event: TwitchPredictionProgressEvent)): Handle
+---@overload fun(types: "twitch.prediction.lock", fn: fun(event: TwitchPredictionLockEvent)): Handle
+---@overload fun(types: "twitch.prediction.lock", opts: table, fn: fun(event: TwitchPredictionLockEvent)): Handle
+---@overload fun(types: "twitch.prediction.end", fn: fun(event: TwitchPredictionEndEvent)): Handle
+---@overload fun(types: "twitch.prediction.end", opts: table, fn: fun(event: TwitchPredictionEndEvent)): Handle
+---@overload fun(types: "twitch.shoutout.create", fn: fun(event: TwitchShoutoutCreateEvent)): Handle
+---@overload fun(types: "twitch.shoutout.create", opts: table, fn: fun(event: TwitchShoutoutCreateEvent)): Handle
+---@overload fun(types: "twitch.shoutout.receive", fn: fun(event: TwitchShoutoutReceiveEvent)): Handle
+---@overload fun(types: "twitch.shoutout.receive", opts: table, fn: fun(event: TwitchShoutoutReceiveEvent)): Handle
+---@overload fun(types: "twitch.ad_break.begin", fn: fun(event: TwitchAdBreakBeginEvent)): Handle
+---@overload fun(types: "twitch.ad_break.begin", opts: table, fn: fun(event: TwitchAdBreakBeginEvent)): Handle
+---@overload fun(types: "twitch.chat.notification", fn: fun(event: TwitchChatNotificationEvent)): Handle
+---@overload fun(types: "twitch.chat.notification", opts: table, fn: fun(event: TwitchChatNotificationEvent)): Handle
+---@overload fun(types: "twitch.chat.message_delete", fn: fun(event: TwitchChatMessageDeleteEvent)): Handle
+---@overload fun(types: "twitch.chat.message_delete", opts: table, fn: fun(event: TwitchChatMessageDeleteEvent)): Handle
+---@overload fun(types: "twitch.chat.clear", fn: fun(event: TwitchChatClearEvent)): Handle
+---@overload fun(types: "twitch.chat.clear", opts: table, fn: fun(event: TwitchChatClearEvent)): Handle
+---@overload fun(types: "twitch.channel_points.update", fn: fun(event: TwitchChannelPointsUpdateEvent)): Handle
+---@overload fun(types: "twitch.channel_points.update", opts: table, fn: fun(event: TwitchChannelPointsUpdateEvent)): Handle
 ---@overload fun(types: "obs.connected", fn: fun(event: ObsConnectedEvent)): Handle
 ---@overload fun(types: "obs.connected", opts: table, fn: fun(event: ObsConnectedEvent)): Handle
 ---@overload fun(types: "obs.disconnected", fn: fun(event: ObsDisconnectedEvent)): Handle

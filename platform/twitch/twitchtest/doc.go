@@ -19,7 +19,7 @@
 //		EventSubURL: srv.EventSubURL(), SubscriptionsURL: srv.SubscriptionsURL()}
 //	// … start the client, then:
 //	ss, _ := srv.NextSession(5 * time.Second)   // the client connected
-//	ss.WaitSubscriptions(13, 5*time.Second)     // and subscribed
+//	ss.WaitSubscriptions(32, 5*time.Second)     // and subscribed (every type the token has scopes for)
 //	ss.SendFile("platform/twitch/testdata/channel.follow.json")
 //	srv.WaitFor(5*time.Second, func() bool { return len(srv.ChatMessages()) == 1 })
 //
