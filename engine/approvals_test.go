@@ -183,3 +183,39 @@ func TestInstalledModuleStaysAwaitingApproval(t *testing.T) {
 		t.Errorf("approving a module written by hand = %v, want ErrNoApprovalNeeded", err)
 	}
 }
+
+// Approvals an earlier version kept only in the store move into the
+// approvals file the first time the module loads, and keep working.
+func TestStoreOnlyApprovalsMoveIntoTheFile(t *testing.T) {
+	ctx := context.Background()
+	e := newRegEnv(t)
+	e.script("old", "name: old\nv: 1\nperms: store")
+	if err := e.store.UpdateModuleSettings("old", func(ms *engine.ModuleSettings) {
+		ms.NeedsApproval, ms.Approved, ms.ApprovedHash = true, []string{"store"}, "abc"
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.registry()
+	if _, err := r.LoadAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(t, r, "old"); st.Status != engine.StatusRunning || !slices.Equal(st.Approved, []string{"store"}) {
+		t.Fatalf("a store-approved module after the move: %+v", st)
+	}
+	data, err := os.ReadFile(filepath.Join(e.dir, engine.ApprovalsFile))
+	if err != nil || !strings.Contains(string(data), `"old"`) {
+		t.Fatalf("approvals file = %s, %v", data, err)
+	}
+	if ms, _ := e.store.ModuleSettings("old"); ms.ApprovedHash != "" || !ms.NeedsApproval {
+		t.Errorf("store after the move: %+v", ms)
+	}
+	// From now on the file decides: with a fresh store it still runs.
+	r.StopAll(ctx)
+	r2 := e.withFreshStore(nil)
+	if _, err := r2.LoadAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(t, r2, "old"); st.Status != engine.StatusRunning {
+		t.Fatalf("with a fresh store: %+v", st)
+	}
+}

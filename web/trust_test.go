@@ -194,3 +194,21 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// A hostile paste gets the sandbox's budgets at inspection too: an endless
+// top level is stopped and reported, and the panel keeps answering.
+func TestInspectingAnEndlessScriptIsStopped(t *testing.T) {
+	e := newEnv(t, scripts())
+	for _, code := range []string{
+		"module { name = \"spin\" }\nwhile true do end",
+		"module { name = \"deep\" }\nlocal function f() return f() + 1 end\nf()",
+	} {
+		w := e.do(req{method: "POST", path: "/api/scripts/inspect", body: ScriptRequest{Code: code}})
+		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "does not load") {
+			t.Errorf("inspect of %q = %d %s", code, w.Code, w.Body)
+		}
+	}
+	if w := e.do(req{method: "GET", path: "/api/modules"}); w.Code != 200 {
+		t.Fatalf("the panel stopped answering: %d", w.Code)
+	}
+}
