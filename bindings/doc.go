@@ -128,7 +128,8 @@
 //     event types listed by one on_event, 64 (maxTypesPerHandler); a
 //     command's usage, cooldown_reply and description 500 bytes each, 32
 //     aliases; module{} texts 4 KiB, its lists 64 entries; the text of one
-//     twitch.send_message or twitch.reply, 4 KiB (maxChatText).
+//     twitch.send_message or twitch.reply, 4 KiB (maxChatText); a login
+//     for twitch.user 64 bytes, an OBS scene, source or request name 1 KiB.
 //   - Logs (log.*, print): a message keeps its first 4 KiB, a field its
 //     first 1 KiB (tables are rendered only that far), a line 32 fields; a
 //     module may log 64 KiB a second with bursts of 256 KiB. Past that its

@@ -3,6 +3,7 @@ package bindings
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -58,7 +59,7 @@ func installOBS(m Module, L *lua.LState) {
 	}
 	t.RawSetString("set_scene", L.NewFunction(func(L *lua.LState) int {
 		o := obs(L, "obs.set_scene")
-		name := L.CheckString(1)
+		name := checkName(L, 1)
 		return m.Wait(L, "obs.set_scene", func(ctx context.Context) (func() []lua.LValue, error) {
 			if o == nil {
 				return nil, ErrOBSOffline
@@ -78,7 +79,7 @@ func installOBS(m Module, L *lua.LState) {
 	}))
 	t.RawSetString("set_source_visible", L.NewFunction(func(L *lua.LState) int {
 		o := obs(L, "obs.set_source_visible")
-		scene, source, on := L.CheckString(1), L.CheckString(2), L.ToBool(3)
+		scene, source, on := checkName(L, 1), checkName(L, 2), L.ToBool(3)
 		return m.Wait(L, "obs.set_source_visible", func(ctx context.Context) (func() []lua.LValue, error) {
 			if o == nil {
 				return nil, ErrOBSOffline
@@ -101,7 +102,7 @@ func installOBS(m Module, L *lua.LState) {
 	}))
 	t.RawSetString("call", L.NewFunction(func(L *lua.LState) int {
 		o := obs(L, "obs.call")
-		req := L.CheckString(1)
+		req := checkName(L, 1)
 		var fields map[string]any
 		if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
 			v, err := fromLua(L.CheckTable(2))
@@ -119,4 +120,18 @@ func installOBS(m Module, L *lua.LState) {
 		})
 	}))
 	L.SetGlobal("obs", t)
+}
+
+// maxNameBytes bounds a name handed to a platform (an OBS scene, source or
+// request type): such names are short, and a huge one would only travel
+// the socket to be refused.
+const maxNameBytes = 1 << 10
+
+// checkName is argument n, a name of at most maxNameBytes.
+func checkName(L *lua.LState, n int) string {
+	s := L.CheckString(n)
+	if len(s) > maxNameBytes {
+		L.ArgError(n, fmt.Sprintf("name is %d bytes, at most %d allowed", len(s), maxNameBytes))
+	}
+	return s
 }

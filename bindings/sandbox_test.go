@@ -80,6 +80,7 @@ func TestHostileScriptsAreContained(t *testing.T) {
 		{"one handler for a thousand types", `local t = {} for i = 1, 1000 do t[i] = "a.b" .. i end on_event(t, function() end)`, "", "at most 64"},
 		{"a megabyte cooldown reply", `command("!x", { cooldown = 1, cooldown_reply = string.rep("x", 1000000) }, function() end)`, "", "cooldown_reply is 1000000 bytes, at most 500 allowed"},
 		{"a 2 MiB chat message", `command("!x", function() local s = string.rep("x", 1048576) twitch.send_message(s .. s) end)`, "!x", "one call may send at most 4096"},
+		{"a user lookup of a megabyte login", `command("!x", function() twitch.user(string.rep("x", 1048576)) end)`, "!x", "not a Twitch login"},
 		{"a reply to a forged huge message id", `command("!x", function() twitch.reply({ data = { message_id = string.rep("x", 1000) } }, "hi") end)`, "!x", "not a chat message id"},
 		{"emit of a table repeating a big string", `command("!x", function()
 			local s, t = string.rep("x", 1048576), {} for i = 1, 10 do t[i] = s end emit("big.one", { t = t }) end)`, "!x", "more than 4194304 bytes of strings"},

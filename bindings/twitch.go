@@ -182,6 +182,9 @@ func installTwitch(m Module, L *lua.LState) {
 		if len(login) > 0 && login[0] == '@' {
 			login = login[1:]
 		}
+		if len(login) > 64 { // Twitch logins have at most 25 characters
+			L.ArgError(1, fmt.Sprintf("login is %d bytes: not a Twitch login", len(login)))
+		}
 		return m.Wait(L, "twitch.user", func(ctx context.Context) (func() []lua.LValue, error) {
 			u, err := m.Twitch().User(ctx, login)
 			return func() []lua.LValue {
