@@ -51,12 +51,12 @@ func (b *budgetCtx) Err() error {
 	}
 }
 
-// arm starts a slice that may run for limit.
-func (b *budgetCtx) arm(limit time.Duration) {
+// arm starts a slice, begun at now, that may run for limit.
+func (b *budgetCtx) arm(limit time.Duration, now time.Time) {
 	b.mu.Lock()
 	b.freshLocked()
 	b.limit.Store(int64(limit))
-	b.armedAt.Store(time.Now().UnixNano())
+	b.armedAt.Store(now.UnixNano())
 	b.mu.Unlock()
 }
 

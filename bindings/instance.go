@@ -526,8 +526,9 @@ func (in *instance) enter(inv *invocation) (time.Time, error) {
 	}
 	limit = in.clipToStop(limit)
 	in.inLua = true
-	in.bctx.arm(limit)
-	return time.Now(), nil
+	now := time.Now()
+	in.bctx.arm(limit, now)
+	return now, nil
 }
 
 // leave ends the slice begun at t0 (gate's second half): p is what the slice
