@@ -71,7 +71,7 @@
 ---@class TwitchCheerEvent: Event
 ---@field data TwitchCheerData
 
----Someone redeemed a custom channel points reward.
+---Someone redeemed a custom channel points reward. A module fulfils or refunds it with twitch.fulfill(event) or twitch.refund(event), for rewards the engine created; twitch.channel_points.update follows.
 ---@class TwitchChannelPointsData
 ---@field user {id: string, username: string, display_name: string} # who redeemed it
 ---@field reward {id: string, title: string, cost: integer, prompt: string} # the reward
