@@ -105,7 +105,7 @@ on_event("bad.tick", function() error(string.rep("e", 1048576)) end)`,
 	for i := 0; i < 300; i++ {
 		te.emit("bad.tick", nil)
 	}
-	waitFor(t, 5*time.Second, func() bool { return te.module("bad").Errors >= 300 })
+	waitFor(t, 30*time.Second, func() bool { return te.module("bad").Errors >= 300 })
 	if st := te.module("bad"); len(st.LastError) > 8<<10 {
 		t.Fatalf("last error kept %d bytes", len(st.LastError))
 	}
