@@ -276,7 +276,7 @@ func (e *Engine) platformStates() map[string]string {
 // StopTimeout bounds how long stopping the modules may take at the engine's
 // exit (SIGTERM): with the panel's shutdown after it, the process ends within
 // 5 s whatever the scripts do.
-const StopTimeout = 3 * time.Second
+const StopTimeout = 2500 * time.Millisecond
 
 // Close stops every module (running its shutdown()), the panel's live feed,
 // and closes the store when the engine opened it.

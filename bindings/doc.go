@@ -177,7 +177,7 @@
 //     shutdown() runs with its own budget of 500 ms of Lua and 2 s in all;
 //     a slice still running at either deadline is cut; teardown runs once.
 //     Both phases fit in Stop's context deadline; the engine gives all
-//     modules 3 s on SIGTERM (app.StopTimeout), so the process ends in 5 s.
+//     modules 2.5 s on SIGTERM (app.StopTimeout), so the process ends in 5 s.
 //   - Repeat offenders. Each cut of a started module's slice (CPU budget,
 //     its CPU share, a VM panic) and each hit of a quota below is a strike;
 //     5 strikes within a minute (kept per module name, across rebuilds)
