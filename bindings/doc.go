@@ -47,6 +47,14 @@
 // the module stops. platformCall (Module.Wait for a group) wraps this for
 // platform calls.
 //
+// The Twitch actions of twitch_actions.go (timeout, ban, polls, rewards,
+// raids, followers, ...) are one table, twitchActionSpecs: each entry is the
+// binding's Doc (name, syntax, permission) and how it reads its Lua
+// arguments into a TwitchAction, which Twitch.TwitchAction performs. Users
+// are accepted as a login, an id, a user table or an event carrying one;
+// settings tables are checked against their known keys. Reading
+// (followers, is_following, is_subscribed) needs no permission.
+//
 // A binding that acts outside the VM (sends, stores, emits, calls another
 // module, reaches the network) first calls in.acts(L, "name"): the top level
 // of a script may not act (nor wait), so loading a module, to inspect a pasted

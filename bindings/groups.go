@@ -59,7 +59,6 @@ type Permission struct {
 // reservedPermissions are declared by scripts ahead of bindings that do not
 // exist yet; see Permission.Reserved.
 var reservedPermissions = []Permission{
-	{Name: "twitch.moderate", Words: "Moderate your chat: time out and ban users, delete messages (no binding uses it yet: it grants nothing)", Risk: "high", Reserved: true},
 	{Name: "http", Words: "Make web requests to other sites on the internet (no binding uses it yet: it grants nothing)", Risk: "high", Reserved: true},
 }
 

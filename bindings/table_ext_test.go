@@ -71,9 +71,14 @@ function init() assert(probe.ping() == true) end`
 	if p := names["probe.use"]; p.Description != "Use the test probe" || !p.Known {
 		t.Errorf("the panel offers probe.use as %+v", p)
 	}
-	for _, reserved := range []string{"twitch.moderate", "http"} {
+	for _, reserved := range []string{"http"} {
 		if _, ok := names[reserved]; ok {
 			t.Errorf("the panel offers %s, which no binding uses", reserved)
+		}
+	}
+	for _, used := range []string{"twitch.moderate", "twitch.whisper", "twitch.channel"} { // the Twitch actions
+		if p := names[used]; !p.Known || p.Description == "" || p.Risk == "" {
+			t.Errorf("the panel offers %s as %+v, want it in words with its risk", used, p)
 		}
 	}
 

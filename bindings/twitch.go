@@ -38,6 +38,9 @@ type Twitch interface {
 	CreateClip(ctx context.Context) (TwitchClip, error)
 	Stream(ctx context.Context) (TwitchStream, error)
 	User(ctx context.Context, login string) (TwitchUser, error)
+	// TwitchAction performs one Helix action of the twitch.* bindings
+	// (twitch_actions.go): moderation, whispers, channel control, reading.
+	TwitchAction(ctx context.Context, a TwitchAction) (any, error)
 }
 
 // TwitchClip is a created clip.
@@ -80,6 +83,10 @@ func (o OfflineTwitch) Stream(context.Context) (TwitchStream, error) { return Tw
 
 func (o OfflineTwitch) User(context.Context, string) (TwitchUser, error) {
 	return TwitchUser{}, ErrTwitchOffline
+}
+
+func (o OfflineTwitch) TwitchAction(context.Context, TwitchAction) (any, error) {
+	return nil, ErrTwitchOffline
 }
 
 func (rt *Runtime) twitch() Twitch {

@@ -38,6 +38,7 @@ func (a *testAPI) table(L *lua.LState) *lua.LTable {
 		"sent": a.sent, "messages": a.messages, "clear": a.clear, "obs": a.obsCalls,
 		"alerts": a.alerts, "overlay_data": a.overlayData,
 		"stream": a.stream, "clip_error": a.clipError,
+		"twitch_actions": a.twitchActions, "twitch_error": a.twitchError,
 		"store": a.store, "set_store": a.setStore, "config": a.config,
 		"reload": a.reload, "restart": a.restart, "load": a.load, "errors": a.errors,
 		"now": a.now, "expect_error": a.expectError,
@@ -309,6 +310,43 @@ func (a *testAPI) stream(L *lua.LState, b int) int {
 	}
 	a.env.twitch.mu.Lock()
 	a.env.twitch.stream = s
+	a.env.twitch.mu.Unlock()
+	return 0
+}
+
+// t.twitch_actions() -> {{name, module, user, id, redemption_id, text, color,
+// seconds, archive, choices, fields}, ...}: every twitch.* action binding
+// (timeout, ban, rewards.create, ...) called in the test, in order; name
+// without "twitch.", user as given (login or id).
+func (a *testAPI) twitchActions(L *lua.LState, _ int) int {
+	out := L.NewTable()
+	for _, act := range a.env.twitch.actionList() {
+		m := map[string]any{"name": strings.TrimPrefix(act.Kind, "twitch."), "module": act.Module,
+			"user": act.User.String(), "id": act.ID, "redemption_id": act.RedemptionID, "text": act.Text,
+			"color": act.Color, "seconds": int64(act.Seconds), "archive": act.Archive}
+		choices := make([]any, len(act.Choices))
+		for i, c := range act.Choices {
+			choices[i] = c
+		}
+		m["choices"] = choices
+		if act.Fields != nil {
+			m["fields"] = act.Fields
+		}
+		out.Append(bindings.ToLua(L, m))
+	}
+	L.Push(out)
+	return 1
+}
+
+// t.twitch_error(name, msg): the action binding name (e.g. "shoutout")
+// fails with msg from now on (nil: succeeds again).
+func (a *testAPI) twitchError(L *lua.LState, b int) int {
+	name := "twitch." + strings.TrimPrefix(L.CheckString(b+1), "twitch.")
+	a.env.twitch.mu.Lock()
+	if a.env.twitch.actErr == nil {
+		a.env.twitch.actErr = map[string]string{}
+	}
+	a.env.twitch.actErr[name] = L.OptString(b+2, "")
 	a.env.twitch.mu.Unlock()
 	return 0
 }

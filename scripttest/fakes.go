@@ -51,7 +51,15 @@ type fakeTwitch struct {
 	clipErr  error
 	clips    int
 	users    map[string]bindings.TwitchUser
+	actions  []recordedAction
+	actErr   map[string]string // by binding name: the error the action fails with
 	inflight atomic.Int64
+}
+
+// recordedAction is one twitch.* action binding a module called.
+type recordedAction struct {
+	Module string
+	bindings.TwitchAction
 }
 
 func newFakeTwitch() *fakeTwitch {
@@ -103,6 +111,40 @@ func (f *fakeTwitch) User(_ context.Context, login string) (bindings.TwitchUser,
 
 var errNoSuchUser = errors.New("no such user")
 
+// TwitchAction records the action and answers a stand-in: the error set
+// with t.twitch_error, else nothing (true in Lua) for actions that answer
+// nothing, false for is_following/is_subscribed, an empty list for
+// rewards.list, and a table {id = "<name>-<n>"} for the others.
+func (f *fakeTwitch) TwitchAction(ctx context.Context, a bindings.TwitchAction) (any, error) {
+	f.inflight.Add(1)
+	defer f.inflight.Add(-1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.actions = append(f.actions, recordedAction{Module: bindings.ModuleFrom(ctx), TwitchAction: a})
+	if msg := f.actErr[a.Kind]; msg != "" {
+		return nil, errors.New(msg)
+	}
+	switch a.Kind {
+	case "twitch.unban", "twitch.delete_message", "twitch.clear_chat", "twitch.announce", "twitch.shoutout",
+		"twitch.whisper", "twitch.update_channel", "twitch.rewards.delete", "twitch.cancel_raid",
+		"twitch.add_vip", "twitch.remove_vip", "twitch.add_moderator", "twitch.remove_moderator":
+		return nil, nil
+	case "twitch.is_following", "twitch.is_subscribed":
+		return false, nil
+	case "twitch.rewards.list":
+		return []any{}, nil
+	case "twitch.followers":
+		return map[string]any{"total": int64(0), "followers": []any{}}, nil
+	}
+	return map[string]any{"id": fmt.Sprintf("%s-%d", strings.TrimPrefix(a.Kind, "twitch."), len(f.actions))}, nil
+}
+
+func (f *fakeTwitch) actionList() []recordedAction {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]recordedAction(nil), f.actions...)
+}
+
 func (f *fakeTwitch) messages() []Sent {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -112,7 +154,7 @@ func (f *fakeTwitch) messages() []Sent {
 func (f *fakeTwitch) count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.sent) + f.clips
+	return len(f.sent) + f.clips + len(f.actions)
 }
 
 // fakeOBS implements bindings.OBS and records every request as a line such

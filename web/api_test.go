@@ -423,7 +423,7 @@ func TestReadEndpoints(t *testing.T) {
 		t.Errorf("permissions = %+v, want %v", perms, offered)
 	}
 	for _, p := range perms {
-		if p.Reserved || !p.Known || p.Description == "" || p.Name == "twitch.moderate" || p.Name == "http" {
+		if p.Reserved || !p.Known || p.Description == "" || p.Name == "http" {
 			t.Errorf("the panel offers %+v", p)
 		}
 	}

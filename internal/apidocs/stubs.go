@@ -30,6 +30,9 @@ const handlerType = "fun(event: Event, cmd?: Command)"
 
 var callSyntax = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.]*)\((.*)\)\s*(?:->\s*(.*))?$`)
 
+// tableCallSyntax is a binding called with one table, f{ a = x, b }.
+var tableCallSyntax = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.]*)\{(.*)\}\s*(?:->\s*(.*))?$`)
+
 // Stubs renders stdlib/types/starstreamer.lua: LuaLS definitions of every
 // global; on_event gets one overload per event type of specs.
 func Stubs(docs []bindings.Doc, specs []engine.EventSpec) []byte {
@@ -69,9 +72,15 @@ function Timer:cancel() end
 `)
 	namespaces := map[string]bool{}
 	for _, d := range docs {
-		if ns, _, ok := strings.Cut(d.Name, "."); ok && !namespaces[ns] && d.Name != "config" {
-			namespaces[ns] = true
-			fmt.Fprintf(&b, "%s = {}\n", ns)
+		if d.Name == "config" {
+			continue
+		}
+		parts := strings.Split(d.Name, ".")
+		for i := 1; i < len(parts); i++ { // twitch, then twitch.rewards
+			if ns := strings.Join(parts[:i], "."); !namespaces[ns] {
+				namespaces[ns] = true
+				fmt.Fprintf(&b, "%s = {}\n", ns)
+			}
 		}
 	}
 	b.WriteString("\n")
@@ -117,6 +126,21 @@ func writeStub(b *bytes.Buffer, d bindings.Doc, extra string) {
 		} else {
 			fmt.Fprintf(b, "---(define it in your script)\n---@type fun()?\n%s = nil\n\n", d.Name)
 		}
+		return
+	}
+	if t := tableCallSyntax.FindStringSubmatch(d.Syntax); t != nil {
+		comment(b, d)
+		var fields []string
+		for _, f := range strings.Split(t[2], ",") {
+			if k, _, _ := strings.Cut(f, "="); strings.TrimSpace(k) != "" {
+				fields = append(fields, strings.TrimSpace(k)+"?: any")
+			}
+		}
+		fmt.Fprintf(b, "---@param opts {%s}\n", strings.Join(fields, ", "))
+		if ret := returnType(d.Name, t[3]); ret != "" {
+			fmt.Fprintf(b, "---@return %s\n", ret)
+		}
+		fmt.Fprintf(b, "function %s(opts) end\n\n", name)
 		return
 	}
 	m := callSyntax.FindStringSubmatch(d.Syntax)

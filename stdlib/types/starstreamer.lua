@@ -37,6 +37,7 @@ filter = {}
 store = {}
 log = {}
 twitch = {}
+twitch.rewards = {}
 obs = {}
 overlay = {}
 
@@ -438,6 +439,275 @@ function twitch.stream() end
 ---@return any result
 ---@return string? err
 function twitch.user(login) end
+
+---Times a user out for 1 to 1209600 seconds (POST /moderation/bans). The bot must be a moderator. user is a login (with or without @), a user id, or a user table from an event (event.data.user).
+---
+---Context: handler · permission: twitch.moderate · yields
+---@param user any
+---@param seconds number
+---@param reason any
+---@return any result
+---@return string? err
+function twitch.timeout(user, seconds, reason) end
+
+---Bans a user (POST /moderation/bans). user is a login (with or without @), a user id, or a user table from an event (event.data.user).
+---
+---Context: handler · permission: twitch.moderate · yields
+---@param user any
+---@param reason any
+---@return any result
+---@return string? err
+function twitch.ban(user, reason) end
+
+---Lifts a ban or timeout (DELETE /moderation/bans). user is a login (with or without @), a user id, or a user table from an event (event.data.user).
+---
+---Context: handler · permission: twitch.moderate · yields
+---@param user any
+---@return any result
+---@return string? err
+function twitch.unban(user) end
+
+---Deletes one chat message: a twitch.chat.message event or its data.message_id (DELETE /moderation/chat).
+---
+---Context: handler · permission: twitch.moderate · yields
+---@param event_or_message_id any
+---@return any result
+---@return string? err
+function twitch.delete_message(event_or_message_id) end
+
+---Deletes every message in chat (DELETE /moderation/chat).
+---
+---Context: handler · permission: twitch.moderate · yields
+---@return any result
+---@return string? err
+function twitch.clear_chat() end
+
+---Changes chat modes; keys left out stay as they are (PATCH /chat/settings). slow: 3-120 seconds, or false/0 for off; followers_only: minutes of following (0 = any follower), or false for off; the others true or false. Returns Twitch's settings object.
+---
+---Context: handler · permission: twitch.moderate · yields
+---@param opts {slow?: any, followers_only?: any, subscribers_only?: any, emote_only?: any, unique?: any}
+---@return any result
+---@return string? err
+function twitch.chat_settings(opts) end
+
+---Sends a highlighted announcement (POST /chat/announcements); color is primary (default), blue, green, orange or purple.
+---
+---Context: handler · permission: twitch.moderate · yields
+---@param text string
+---@param color any
+---@return any result
+---@return string? err
+function twitch.announce(text, color) end
+
+---Sends Twitch's official shoutout (POST /chat/shoutouts) while live. Twitch allows one every 2 minutes and the same channel once every 60 minutes: a shoutout within them returns nil and an error saying so. user is a login (with or without @), a user id, or a user table from an event (event.data.user).
+---
+---Context: handler · permission: twitch.moderate · yields
+---@param user any
+---@return any result
+---@return string? err
+function twitch.shoutout(user) end
+
+---Whispers a user from the bot account (POST /whispers). Twitch needs a verified phone number on the bot account and limits whispers to new recipients. user is a login (with or without @), a user id, or a user table from an event (event.data.user).
+---
+---Context: handler · permission: twitch.whisper · yields
+---@param user any
+---@param text string
+---@return any result
+---@return string? err
+function twitch.whisper(user, text) end
+
+---Changes the stream's title, game and tags (PATCH /channels); keys left out stay. game is a name, resolved through Get Games (exact) or Search Categories (closest); "" clears it. tags is a list of up to 10. Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param opts {title?: any, game?: any, tags?: any}
+---@return any result
+---@return string? err
+function twitch.update_channel(opts) end
+
+---Starts a poll of 2-5 choices lasting 15-1800 seconds (POST /polls). Returns Twitch's poll object (id, choices with ids, status, ...). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param opts {title?: any, choices?: any, seconds?: any}
+---@return any result
+---@return string? err
+function twitch.create_poll(opts) end
+
+---Ends a poll (PATCH /polls): the results stay visible, or with archive = true are hidden. Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param id any
+---@param archive any
+---@return any result
+---@return string? err
+function twitch.end_poll(id, archive) end
+
+---Starts a prediction of 2-10 outcomes whose window lasts 30-1800 seconds (POST /predictions). Returns Twitch's prediction object (id, outcomes with ids, ...). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param opts {title?: any, outcomes?: any, seconds?: any}
+---@return any result
+---@return string? err
+function twitch.create_prediction(opts) end
+
+---Pays out a prediction to outcome: the winning outcome's id or title (PATCH /predictions). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param id any
+---@param outcome any
+---@return any result
+---@return string? err
+function twitch.resolve_prediction(id, outcome) end
+
+---Cancels a prediction and refunds its points (PATCH /predictions). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param id any
+---@return any result
+---@return string? err
+function twitch.cancel_prediction(id) end
+
+---Closes a prediction to new predictions (PATCH /predictions). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param id any
+---@return any result
+---@return string? err
+function twitch.lock_prediction(id) end
+
+---The channel's custom rewards, as Twitch's reward objects (GET /channel_points/custom_rewards). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@return any result
+---@return string? err
+function twitch.rewards.list() end
+
+---Creates a custom reward (POST /channel_points/custom_rewards); title and cost are required, cooldown is in seconds. Only rewards created this way can later be updated, fulfilled or refunded by modules: Twitch refuses it for rewards made elsewhere. Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param opts {title?: any, cost?: any, prompt?: any, input_required?: any, cooldown?: any, max_per_stream?: any, enabled?: any}
+---@return any result
+---@return string? err
+function twitch.rewards.create(opts) end
+
+---Changes a reward the engine created (PATCH /channel_points/custom_rewards); fields as for twitch.rewards.create. Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param id any
+---@param fields table
+---@return any result
+---@return string? err
+function twitch.rewards.update(id, fields) end
+
+---Deletes a reward the engine created (DELETE /channel_points/custom_rewards). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param id any
+---@return any result
+---@return string? err
+function twitch.rewards.delete(id) end
+
+---Marks a twitch.channel_points redemption fulfilled (PATCH /channel_points/custom_rewards/redemptions). Twitch allows it only for rewards the engine created (twitch.rewards.create); for others it returns nil and an error saying so.
+---
+---Context: handler · permission: twitch.channel · yields
+---@param redemption_event any
+---@return any result
+---@return string? err
+function twitch.fulfill(redemption_event) end
+
+---Cancels a twitch.channel_points redemption, giving the viewer's points back; only for rewards the engine created, as twitch.fulfill.
+---
+---Context: handler · permission: twitch.channel · yields
+---@param redemption_event any
+---@return any result
+---@return string? err
+function twitch.refund(redemption_event) end
+
+---Starts a raid of user's channel (POST /raids); it leaves after Twitch's countdown unless cancelled. user is a login (with or without @), a user id, or a user table from an event (event.data.user). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param user any
+---@return any result
+---@return string? err
+function twitch.raid(user) end
+
+---Cancels the pending raid (DELETE /raids). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@return any result
+---@return string? err
+function twitch.cancel_raid() end
+
+---Adds a stream marker at the current moment of the live stream (POST /streams/markers); description up to 140 characters. Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param description any
+---@return any result
+---@return string? err
+function twitch.marker(description) end
+
+---Runs an ad break of up to 180 seconds while live (POST /channels/commercial). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param seconds number
+---@return any result
+---@return string? err
+function twitch.commercial(seconds) end
+
+---Makes a user a VIP (POST /channels/vips). user is a login (with or without @), a user id, or a user table from an event (event.data.user). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param user any
+---@return any result
+---@return string? err
+function twitch.add_vip(user) end
+
+---Takes VIP status away (DELETE /channels/vips). user is a login (with or without @), a user id, or a user table from an event (event.data.user). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param user any
+---@return any result
+---@return string? err
+function twitch.remove_vip(user) end
+
+---Makes a user a moderator (POST /moderation/moderators). user is a login (with or without @), a user id, or a user table from an event (event.data.user). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param user any
+---@return any result
+---@return string? err
+function twitch.add_moderator(user) end
+
+---Takes moderator status away (DELETE /moderation/moderators). user is a login (with or without @), a user id, or a user table from an event (event.data.user). Needs the broadcaster's own login (not a separate bot account).
+---
+---Context: handler · permission: twitch.channel · yields
+---@param user any
+---@return any result
+---@return string? err
+function twitch.remove_moderator(user) end
+
+---The follower count and the newest first (1-100, default 20) followers (GET /channels/followers). Reading needs no permission: the same facts reach every module as events.
+---
+---Context: handler · yields
+---@param opts {first?: any}
+---@return any result
+---@return string? err
+function twitch.followers(opts) end
+
+---Whether user follows the channel (GET /channels/followers). No permission needed. user is a login (with or without @), a user id, or a user table from an event (event.data.user).
+---
+---Context: handler · yields
+---@param user any
+---@return any result
+---@return string? err
+function twitch.is_following(user) end
+
+---user's subscription to the channel, false when not subscribed (GET /subscriptions). No permission needed; needs the broadcaster's own login. user is a login (with or without @), a user id, or a user table from an event (event.data.user).
+---
+---Context: handler · yields
+---@param user any
+---@return any result
+---@return string? err
+function twitch.is_subscribed(user) end
 
 ---Switches the program scene.
 ---
