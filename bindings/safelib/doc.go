@@ -1,5 +1,5 @@
 // Package safelib replaces the gopher-lua library functions that an
-// untrusted script can turn against the process (see shared/GOPHER-LUA.md):
+// untrusted script can turn against the process (docs/design.md, Sandbox):
 // the pattern functions, which recurse once per subject byte and have no
 // step limit, and the functions that build strings or value lists of any
 // size. A VM builder calls Open after OpenBase, OpenString, OpenTable,
