@@ -7,10 +7,12 @@ import (
 )
 
 // EventSpec documents one event type a script can handle: what it means, each
-// field of its data and an example. Each package that builds events declares
-// the specs of what it builds (twitch.EventSpecs, obs.EventSpecs,
-// engine.EventSpecs); its tests check the builders' output against them
-// (Check), and docs/events.md and the editor stubs are generated from them.
+// field of its data and an example. The specs of the engine's own events
+// (EventSpecs) and of the platform clients' (TwitchEventSpecs, OBSEventSpecs:
+// kept here because platform packages import no other package of the
+// project) are in this package, overlay and bindings declare theirs; each
+// builder's tests check its output against them (Check), and docs/events.md
+// and the editor stubs are generated from them.
 type EventSpec struct {
 	Type        string
 	Source      string // Event.Source of these events: "twitch", "obs", "engine"

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/starstreamer/starstreamer/engine"
-	"github.com/starstreamer/starstreamer/platform/obs"
-	"github.com/starstreamer/starstreamer/platform/twitch"
 )
 
 func scripts() map[string]string {
@@ -248,7 +246,7 @@ func TestChatEventHasTheTwitchShape(t *testing.T) {
 	if u["username"] != "streamer" {
 		t.Errorf("username = %v", u["username"])
 	}
-	for _, spec := range twitch.EventSpecs {
+	for _, spec := range engine.TwitchEventSpecs {
 		if spec.Type == ev.Type {
 			if err := spec.Check(ev.Data); err != nil {
 				t.Errorf("the panel's chat line is off the documented twitch.chat.message: %v", err)
@@ -486,7 +484,7 @@ func TestTemplatesHaveTheDesignShapes(t *testing.T) {
 				t.Errorf("template %s (%s) lacks %q", tp.Name, tp.Type, k)
 			}
 		}
-		for _, spec := range slices.Concat(twitch.EventSpecs, obs.EventSpecs) {
+		for _, spec := range slices.Concat(engine.TwitchEventSpecs, engine.OBSEventSpecs) {
 			if spec.Type == tp.Type {
 				if err := spec.Check(tp.Data); err != nil {
 					t.Errorf("template %s is off the documented event: %v", tp.Name, err)

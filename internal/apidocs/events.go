@@ -10,14 +10,12 @@ import (
 	"github.com/starstreamer/starstreamer/bindings"
 	"github.com/starstreamer/starstreamer/engine"
 	"github.com/starstreamer/starstreamer/overlay"
-	"github.com/starstreamer/starstreamer/platform/obs"
-	"github.com/starstreamer/starstreamer/platform/twitch"
 )
 
 // EventSpecs is every event type the engine and its platform clients emit,
 // from the packages that build them.
 func EventSpecs() []engine.EventSpec {
-	return slices.Concat(twitch.EventSpecs, obs.EventSpecs, overlay.EventSpecs, engine.EventSpecs, bindings.EventSpecs)
+	return slices.Concat(engine.TwitchEventSpecs, engine.OBSEventSpecs, overlay.EventSpecs, engine.EventSpecs, bindings.EventSpecs)
 }
 
 var sourceTitles = map[string]string{"twitch": "Twitch", "obs": "OBS", "overlay": "Overlays", "engine": "Engine"}

@@ -247,3 +247,6 @@ func TestConnectionEventsAreAsSpecified(t *testing.T) {
 		}
 	}
 }
+
+// EventSpecs are the specs of this client's events (kept in engine).
+var EventSpecs = engine.OBSEventSpecs

@@ -2,7 +2,7 @@
 // and token upkeep, the EventSub WebSocket session, the Helix calls the Lua
 // bindings need, and an outbound chat queue that keeps Twitch's limits. It
 // knows nothing about Lua: events leave through an Emit func as
-// normalized twitch.* events, each documented in EventSpecs (docs/events.md).
+// normalized twitch.* events, each documented in engine.TwitchEventSpecs (docs/events.md).
 //
 // There are a few central types: Config (where Twitch is, every knob with a
 // default), Client (one connection: Run keeps it alive, the methods act on

@@ -120,3 +120,11 @@ func TestSpecCheckFindsDifferences(t *testing.T) {
 		}
 	}
 }
+
+// EventSpecs are the specs of this client's events (kept in engine).
+var EventSpecs = engine.TwitchEventSpecs
+
+// exampleUser is a user as the specs' examples write it.
+func exampleUser(id, login, name string) map[string]any {
+	return map[string]any{"id": id, "username": login, "display_name": name}
+}

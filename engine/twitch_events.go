@@ -1,21 +1,22 @@
-package twitch
+package engine
 
 import (
 	"slices"
-
-	"github.com/starstreamer/starstreamer/engine"
 )
 
-// EventSpecs documents every twitch.* event the client emits: docs/events.md
+// TwitchEventSpecs documents every twitch.* event the client emits: docs/events.md
 // and the editor stubs are generated from it, and the tests check what
 // mapNotification and the client build against it (each Example is what
 // mapNotification makes of Twitch's own example payload in testdata).
-var EventSpecs = slices.Concat([]engine.EventSpec{
+// It lives here, beside the other event specs, because the platform
+// packages import no other package of the project; their tests check
+// their output against it.
+var TwitchEventSpecs = slices.Concat([]EventSpec{
 	{Type: "twitch.chat.message", Source: "twitch", Description: "A chat message in the channel (EventSub channel.chat.message), including the bot's own lines. The panel's chat console sends the same event with source \"panel\". Commands (command(...)) are built on it.",
 		Fields: concat(
-			[]engine.FieldSpec{{Name: "user", Type: "table", Description: "who wrote it"}},
+			[]FieldSpec{{Name: "user", Type: "table", Description: "who wrote it"}},
 			userIdentity("user"),
-			[]engine.FieldSpec{
+			[]FieldSpec{
 				{Name: "user.badges", Type: "list", Description: "the chatter's badges (same as data.badges)"},
 				{Name: "user.badges[]", Type: "table", Description: "one badge"},
 				{Name: "user.badges[].set_id", Type: "string", Description: "badge kind: broadcaster, moderator, vip, subscriber, founder, ..."},
@@ -42,8 +43,8 @@ var EventSpecs = slices.Concat([]engine.EventSpec{
 				{Name: "reply.parent_message_body", Type: "string", Description: "its text"},
 				{Name: "reply.thread_message_id", Type: "string", Description: "the first message of the thread"},
 			},
-			engine.UserFields("reply.parent_user", "who wrote the message answered", true),
-			engine.UserFields("reply.thread_user", "who started the thread", true),
+			UserFields("reply.parent_user", "who wrote the message answered", true),
+			UserFields("reply.thread_user", "who started the thread", true),
 		),
 		Example: map[string]any{
 			"user": map[string]any{"id": "4145994", "username": "viewer32", "display_name": "viewer32",
@@ -53,11 +54,11 @@ var EventSpecs = slices.Concat([]engine.EventSpec{
 			"badges":       []any{map[string]any{"set_id": "moderator", "id": "1", "info": ""}, map[string]any{"set_id": "subscriber", "id": "12", "info": "16"}, map[string]any{"set_id": "sub-gifter", "id": "1", "info": ""}},
 			"message_type": "text", "color": "#00FF7F", "from_bot": false}},
 	{Type: "twitch.follow", Source: "twitch", Description: "Someone followed the channel.",
-		Fields: concat(engine.UserFields("user", "the new follower", false),
-			[]engine.FieldSpec{{Name: "followed_at", Type: "string", Description: "when, RFC 3339"}}),
+		Fields: concat(UserFields("user", "the new follower", false),
+			[]FieldSpec{{Name: "followed_at", Type: "string", Description: "when, RFC 3339"}}),
 		Example: map[string]any{"user": exampleUser("1337", "awesome_user", "Awesome_User"), "followed_at": "2023-07-15T18:16:11.17106713Z"}},
 	{Type: "twitch.subscription", Source: "twitch", Description: "A new subscription (channel.subscribe, resub false) or a resubscription message shared in chat (channel.subscription.message, resub true).",
-		Fields: concat(engine.UserFields("user", "the subscriber", false), []engine.FieldSpec{
+		Fields: concat(UserFields("user", "the subscriber", false), []FieldSpec{
 			{Name: "tier", Type: "string", Description: "\"1000\", \"2000\" or \"3000\" (Prime counts as 1000)"},
 			{Name: "is_gift", Type: "boolean", Description: "the subscription was gifted"},
 			{Name: "resub", Type: "boolean", Description: "a resubscription message"},
@@ -68,7 +69,7 @@ var EventSpecs = slices.Concat([]engine.EventSpec{
 		}),
 		Example: map[string]any{"user": exampleUser("1234", "cool_user", "Cool_User"), "tier": "1000", "is_gift": false, "resub": false}},
 	{Type: "twitch.gift", Source: "twitch", Description: "Someone gifted subscriptions to the channel's viewers.",
-		Fields: concat(engine.UserFields("user", "the gifter; nil when anonymous", true), []engine.FieldSpec{
+		Fields: concat(UserFields("user", "the gifter; nil when anonymous", true), []FieldSpec{
 			{Name: "tier", Type: "string", Description: "\"1000\", \"2000\" or \"3000\""},
 			{Name: "total", Type: "integer", Description: "subscriptions gifted at once"},
 			{Name: "cumulative", Type: "integer", Optional: true, Description: "the gifter's total gifts in the channel, when shared (never for anonymous gifts)"},
@@ -76,11 +77,11 @@ var EventSpecs = slices.Concat([]engine.EventSpec{
 		}),
 		Example: map[string]any{"user": exampleUser("1234", "cool_user", "Cool_User"), "tier": "1000", "total": int64(2), "cumulative": int64(284), "is_anonymous": false}},
 	{Type: "twitch.raid", Source: "twitch", Description: "Another channel raided this one.",
-		Fields: concat(engine.UserFields("from_broadcaster", "the raiding channel", false),
-			[]engine.FieldSpec{{Name: "viewers", Type: "integer", Description: "viewers brought along"}}),
+		Fields: concat(UserFields("from_broadcaster", "the raiding channel", false),
+			[]FieldSpec{{Name: "viewers", Type: "integer", Description: "viewers brought along"}}),
 		Example: map[string]any{"from_broadcaster": exampleUser("1234", "cool_user", "Cool_User"), "viewers": int64(9001)}},
 	{Type: "twitch.cheer", Source: "twitch", Description: "Someone cheered bits.",
-		Fields: concat(engine.UserFields("user", "the cheerer; nil when anonymous", true), []engine.FieldSpec{
+		Fields: concat(UserFields("user", "the cheerer; nil when anonymous", true), []FieldSpec{
 			{Name: "bits", Type: "integer", Description: "bits cheered"},
 			{Name: "message", Type: "string", Description: "the cheer's message, cheermotes included"},
 			{Name: "is_anonymous", Type: "boolean", Description: "the cheerer is anonymous"},
@@ -106,7 +107,7 @@ var EventSpecs = slices.Concat([]engine.EventSpec{
 		"started_at": "2020-07-15T17:16:03.17106713Z", "ended_at": "2020-07-15T17:16:11.17106713Z",
 		"cooldown_ends_at": "2020-07-15T18:16:11.17106713Z"}),
 	{Type: "twitch.stream.online", Source: "twitch", Description: "The channel went live.",
-		Fields: []engine.FieldSpec{
+		Fields: []FieldSpec{
 			{Name: "started_at", Type: "string", Description: "when, RFC 3339"},
 			{Name: "type", Type: "string", Description: "live, playlist, watch_party, premiere or rerun"},
 			{Name: "stream_id", Type: "string", Description: "the stream's id"},
@@ -115,13 +116,13 @@ var EventSpecs = slices.Concat([]engine.EventSpec{
 	{Type: "twitch.stream.offline", Source: "twitch", Description: "The channel went offline. No fields.",
 		Example: map[string]any{}},
 	{Type: "twitch.connected", Source: "twitch", Description: "The EventSub connection is up (at start and after each reconnect); Twitch events flow from now on.",
-		Fields:  []engine.FieldSpec{{Name: "reason", Type: "string", Description: "\"welcome\" (the session began)"}},
+		Fields:  []FieldSpec{{Name: "reason", Type: "string", Description: "\"welcome\" (the session began)"}},
 		Example: map[string]any{"reason": "welcome"}},
 	{Type: "twitch.disconnected", Source: "twitch", Description: "The EventSub connection was lost; the client reconnects by itself and twitch.* calls fail until then.",
-		Fields:  []engine.FieldSpec{{Name: "reason", Type: "string", Description: "what happened"}},
+		Fields:  []FieldSpec{{Name: "reason", Type: "string", Description: "what happened"}},
 		Example: map[string]any{"reason": "websocket: close 1006 (abnormal closure): unexpected EOF"}},
 	{Type: "twitch.subscription_revoked", Source: "twitch", Description: "Twitch revoked one EventSub subscription; its events stop until the next login grants it again.",
-		Fields: []engine.FieldSpec{
+		Fields: []FieldSpec{
 			{Name: "type", Type: "string", Description: "the EventSub type, e.g. channel.follow"},
 			{Name: "version", Type: "string", Description: "its version"},
 			{Name: "status", Type: "string", Description: "Twitch's reason code: authorization_revoked, user_removed, version_removed, ..."},
@@ -131,9 +132,9 @@ var EventSpecs = slices.Concat([]engine.EventSpec{
 		Example: map[string]any{"type": "channel.follow", "version": "2", "status": "authorization_revoked", "id": "f1c2a387-161a-49f9-a165-0f21d7a4e1c4", "reason": "the user revoked the app's authorization"}},
 }, channelEventSpecs)
 
-func hypeTrainSpec(typ, desc string, example map[string]any) engine.EventSpec {
-	return engine.EventSpec{Type: typ, Source: "twitch", Description: desc, Example: example,
-		Fields: concat([]engine.FieldSpec{
+func hypeTrainSpec(typ, desc string, example map[string]any) EventSpec {
+	return EventSpec{Type: typ, Source: "twitch", Description: desc, Example: example,
+		Fields: concat([]FieldSpec{
 			{Name: "id", Type: "string", Description: "the hype train's id"},
 			{Name: "level", Type: "integer", Optional: true, Description: "its level"},
 			{Name: "total", Type: "integer", Description: "points contributed in total"},
@@ -141,7 +142,7 @@ func hypeTrainSpec(typ, desc string, example map[string]any) engine.EventSpec {
 			{Name: "goal", Type: "integer", Optional: true, Description: "points the next level needs (begin, progress)"},
 			{Name: "top_contributions", Type: "list", Description: "the top contributors"},
 			{Name: "top_contributions[]", Type: "table", Description: "one contributor"},
-		}, engine.UserFields("top_contributions[].user", "who", true), []engine.FieldSpec{
+		}, UserFields("top_contributions[].user", "who", true), []FieldSpec{
 			{Name: "top_contributions[].type", Type: "string", Description: "bits, subscription or other"},
 			{Name: "top_contributions[].total", Type: "integer", Description: "their points"},
 			{Name: "type", Type: "string", Description: "regular, golden_kappa or treasure"},
@@ -156,7 +157,7 @@ func hypeTrainSpec(typ, desc string, example map[string]any) engine.EventSpec {
 }
 
 // userIdentity is id, username and display_name of the user table at prefix.
-func userIdentity(prefix string) []engine.FieldSpec { return engine.UserFields(prefix, "", false)[1:] }
+func userIdentity(prefix string) []FieldSpec { return UserFields(prefix, "", false)[1:] }
 
 func exampleUser(id, login, name string) map[string]any {
 	return map[string]any{"id": id, "username": login, "display_name": name}
@@ -169,8 +170,8 @@ func exampleTop() []any {
 	}
 }
 
-func concat(lists ...[]engine.FieldSpec) []engine.FieldSpec {
-	var out []engine.FieldSpec
+func concat(lists ...[]FieldSpec) []FieldSpec {
+	var out []FieldSpec
 	for _, l := range lists {
 		out = append(out, l...)
 	}

@@ -1,13 +1,11 @@
-package twitch
-
-import "github.com/starstreamer/starstreamer/engine"
+package engine
 
 // channelEventSpecs documents the events of events_channel.go (issue 15);
 // each Example is what the mapper makes of Twitch's example payload in
 // testdata.
-var channelEventSpecs = []engine.EventSpec{
+var channelEventSpecs = []EventSpec{
 	{Type: "twitch.channel.update", Source: "twitch", Description: "The broadcaster changed the stream's title, category (game), language or content labels (EventSub channel.update v2). Twitch does not send the tags in this event.",
-		Fields: []engine.FieldSpec{
+		Fields: []FieldSpec{
 			{Name: "title", Type: "string", Description: "the stream's title"},
 			{Name: "language", Type: "string", Description: "the broadcast language, an ISO 639-1 code such as \"en\""},
 			{Name: "game", Type: "string", Description: "the category (game) name, \"\" when none"},
@@ -18,8 +16,8 @@ var channelEventSpecs = []engine.EventSpec{
 		Example: map[string]any{"title": "Best Stream Ever", "language": "en", "game": "Grand Theft Auto", "game_id": "12453",
 			"content_classification_labels": []any{"MatureGame"}}},
 	{Type: "twitch.ban", Source: "twitch", Description: "A viewer was banned or timed out (EventSub channel.ban; needs channel:moderate from the broadcaster).",
-		Fields: concat(engine.UserFields("user", "who was banned or timed out", false),
-			engine.UserFields("moderator", "who did it", false), []engine.FieldSpec{
+		Fields: concat(UserFields("user", "who was banned or timed out", false),
+			UserFields("moderator", "who did it", false), []FieldSpec{
 				{Name: "reason", Type: "string", Description: "the reason given, \"\" when none"},
 				{Name: "banned_at", Type: "string", Description: "when, RFC 3339"},
 				{Name: "is_permanent", Type: "boolean", Description: "a ban (true) or a timeout (false)"},
@@ -30,13 +28,13 @@ var channelEventSpecs = []engine.EventSpec{
 			"reason": "Offensive language", "banned_at": "2020-07-15T18:15:11.17106713Z", "ends_at": "2020-07-15T18:16:11.17106713Z",
 			"seconds": int64(60), "is_permanent": false}},
 	{Type: "twitch.unban", Source: "twitch", Description: "A viewer was unbanned (EventSub channel.unban; needs channel:moderate from the broadcaster).",
-		Fields:  concat(engine.UserFields("user", "who was unbanned", false), engine.UserFields("moderator", "who did it", false)),
+		Fields:  concat(UserFields("user", "who was unbanned", false), UserFields("moderator", "who did it", false)),
 		Example: map[string]any{"user": exampleUser("1234", "cool_user", "Cool_User"), "moderator": exampleUser("1339", "mod_user", "Mod_User")}},
 	{Type: "twitch.moderator.add", Source: "twitch", Description: "Someone was made a moderator of the channel (EventSub channel.moderator.add).",
-		Fields:  engine.UserFields("user", "the new moderator", false),
+		Fields:  UserFields("user", "the new moderator", false),
 		Example: map[string]any{"user": exampleUser("1234", "mod_user", "Mod_User")}},
 	{Type: "twitch.moderator.remove", Source: "twitch", Description: "Someone is no longer a moderator of the channel (EventSub channel.moderator.remove).",
-		Fields:  engine.UserFields("user", "the former moderator", false),
+		Fields:  UserFields("user", "the former moderator", false),
 		Example: map[string]any{"user": exampleUser("1234", "not_mod_user", "Not_Mod_User")}},
 	pollSpec("twitch.poll.begin", "A poll started (EventSub channel.poll.begin). Votes are 0.", map[string]any{
 		"id": "1243456", "title": "Aren’t shoes just really hard socks?", "choices": examplePollChoices(0, 0, 0, 0, 0, 0),
@@ -64,8 +62,8 @@ var channelEventSpecs = []engine.EventSpec{
 		"winning_outcome_id": "1243456", "status": "resolved",
 		"started_at": "2020-07-15T17:16:03.17106713Z", "ended_at": "2020-07-15T17:16:11.17106713Z"}),
 	{Type: "twitch.shoutout.create", Source: "twitch", Description: "The channel gave another channel an official shoutout (EventSub channel.shoutout.create, read as the bot, a moderator).",
-		Fields: concat(engine.UserFields("to_broadcaster", "the channel shouted out", false),
-			engine.UserFields("moderator", "who sent it", false), []engine.FieldSpec{
+		Fields: concat(UserFields("to_broadcaster", "the channel shouted out", false),
+			UserFields("moderator", "who sent it", false), []FieldSpec{
 				{Name: "viewer_count", Type: "integer", Description: "viewers who saw it"},
 				{Name: "started_at", Type: "string", Description: "when, RFC 3339"},
 				{Name: "cooldown_ends_at", Type: "string", Description: "when the channel may shout out anyone again (2 minutes)"},
@@ -76,24 +74,24 @@ var channelEventSpecs = []engine.EventSpec{
 			"viewer_count": int64(860), "started_at": "2022-07-26T17:00:03.17106713Z",
 			"cooldown_ends_at": "2022-07-26T17:02:03.17106713Z", "target_cooldown_ends_at": "2022-07-26T18:00:03.17106713Z"}},
 	{Type: "twitch.shoutout.receive", Source: "twitch", Description: "Another channel gave this one an official shoutout (EventSub channel.shoutout.receive).",
-		Fields: concat(engine.UserFields("from_broadcaster", "the channel that sent it", false), []engine.FieldSpec{
+		Fields: concat(UserFields("from_broadcaster", "the channel that sent it", false), []FieldSpec{
 			{Name: "viewer_count", Type: "integer", Description: "viewers who saw it"},
 			{Name: "started_at", Type: "string", Description: "when, RFC 3339"},
 		}),
 		Example: map[string]any{"from_broadcaster": exampleUser("12345", "simplysimple", "SimplySimple"),
 			"viewer_count": int64(860), "started_at": "2022-07-26T17:00:03.17106713Z"}},
 	{Type: "twitch.ad_break.begin", Source: "twitch", Description: "A midroll ad break started, run by hand or by the ads manager (EventSub channel.ad_break.begin).",
-		Fields: concat([]engine.FieldSpec{
+		Fields: concat([]FieldSpec{
 			{Name: "duration_seconds", Type: "integer", Description: "its length"},
 			{Name: "started_at", Type: "string", Description: "when, RFC 3339 (viewers may see the ads a little later)"},
 			{Name: "is_automatic", Type: "boolean", Description: "scheduled by the ads manager"},
-		}, engine.UserFields("requester", "who ran it (the broadcaster for automatic ads)", false)),
+		}, UserFields("requester", "who ran it (the broadcaster for automatic ads)", false)),
 		Example: map[string]any{"duration_seconds": int64(60), "started_at": "2019-11-16T10:11:12.634234626Z", "is_automatic": false,
 			"requester": exampleUser("1337", "cool_user", "Cool_User")}},
 	chatNotificationSpec(),
 	{Type: "twitch.chat.message_delete", Source: "twitch", Description: "A moderator deleted one chat message (EventSub channel.chat.message_delete).",
-		Fields: concat(engine.UserFields("user", "who wrote the message", false),
-			[]engine.FieldSpec{{Name: "message_id", Type: "string", Description: "the deleted message's id (twitch.chat.message's message_id)"}}),
+		Fields: concat(UserFields("user", "who wrote the message", false),
+			[]FieldSpec{{Name: "message_id", Type: "string", Description: "the deleted message's id (twitch.chat.message's message_id)"}}),
 		Example: map[string]any{"user": exampleUser("7734", "uncool_viewer", "Uncool_viewer"), "message_id": "ab24e0b0-2260-4bac-94e4-05eedd4ecd0e"}},
 	{Type: "twitch.chat.clear", Source: "twitch", Description: "A moderator cleared the whole chat (EventSub channel.chat.clear). No fields.",
 		Example: map[string]any{}},
@@ -105,8 +103,8 @@ var channelEventSpecs = []engine.EventSpec{
 }
 
 // redemptionFields are the fields of twitch.channel_points and its .update.
-func redemptionFields() []engine.FieldSpec {
-	return concat(engine.UserFields("user", "who redeemed it", false), []engine.FieldSpec{
+func redemptionFields() []FieldSpec {
+	return concat(UserFields("user", "who redeemed it", false), []FieldSpec{
 		{Name: "reward", Type: "table", Description: "the reward"},
 		{Name: "reward.id", Type: "string", Description: "its id"},
 		{Name: "reward.title", Type: "string", Description: "its title"},
@@ -119,8 +117,8 @@ func redemptionFields() []engine.FieldSpec {
 	})
 }
 
-func pollSpec(typ, desc string, example map[string]any) engine.EventSpec {
-	return engine.EventSpec{Type: typ, Source: "twitch", Description: desc, Example: example, Fields: []engine.FieldSpec{
+func pollSpec(typ, desc string, example map[string]any) EventSpec {
+	return EventSpec{Type: typ, Source: "twitch", Description: desc, Example: example, Fields: []FieldSpec{
 		{Name: "id", Type: "string", Description: "the poll's id (twitch.end_poll takes it)"},
 		{Name: "title", Type: "string", Description: "the question"},
 		{Name: "choices", Type: "list", Description: "the choices, in order"},
@@ -146,8 +144,8 @@ func examplePollChoices(v1, cp1, v2, cp2, v3, cp3 int64) []any {
 	return []any{c("123", "Yeah!", v1, cp1), c("124", "No!", v2, cp2), c("125", "Maybe!", v3, cp3)}
 }
 
-func predictionSpec(typ, desc string, example map[string]any) engine.EventSpec {
-	return engine.EventSpec{Type: typ, Source: "twitch", Description: desc, Example: example, Fields: concat([]engine.FieldSpec{
+func predictionSpec(typ, desc string, example map[string]any) EventSpec {
+	return EventSpec{Type: typ, Source: "twitch", Description: desc, Example: example, Fields: concat([]FieldSpec{
 		{Name: "id", Type: "string", Description: "the prediction's id (twitch.resolve_prediction, .lock_prediction and .cancel_prediction take it)"},
 		{Name: "title", Type: "string", Description: "the question"},
 		{Name: "outcomes", Type: "list", Description: "the outcomes, in order"},
@@ -159,7 +157,7 @@ func predictionSpec(typ, desc string, example map[string]any) engine.EventSpec {
 		{Name: "outcomes[].channel_points", Type: "integer", Description: "points placed on it"},
 		{Name: "outcomes[].top_predictors", Type: "list", Description: "up to 10 users who placed the most points"},
 		{Name: "outcomes[].top_predictors[]", Type: "table", Description: "one of them"},
-	}, engine.UserFields("outcomes[].top_predictors[].user", "who", false), []engine.FieldSpec{
+	}, UserFields("outcomes[].top_predictors[].user", "who", false), []FieldSpec{
 		{Name: "outcomes[].top_predictors[].channel_points_used", Type: "integer", Description: "points placed"},
 		{Name: "outcomes[].top_predictors[].channel_points_won", Type: "integer", Optional: true, Description: "end: points won (0 for a losing outcome); absent before"},
 		{Name: "started_at", Type: "string", Description: "when it started, RFC 3339"},
@@ -190,27 +188,27 @@ func examplePredictionOutcomes(progress, end bool) []any {
 	return []any{blue, pink}
 }
 
-func chatNotificationSpec() engine.EventSpec {
-	detail := func(name, desc string, fields ...engine.FieldSpec) []engine.FieldSpec {
-		out := []engine.FieldSpec{{Name: name, Type: "table", Optional: true, Description: desc}}
+func chatNotificationSpec() EventSpec {
+	detail := func(name, desc string, fields ...FieldSpec) []FieldSpec {
+		out := []FieldSpec{{Name: name, Type: "table", Optional: true, Description: desc}}
 		for _, f := range fields {
 			f.Name = name + "." + f.Name
 			out = append(out, f)
 		}
 		return out
 	}
-	f := func(name, typ, desc string) engine.FieldSpec {
-		return engine.FieldSpec{Name: name, Type: typ, Description: desc}
+	f := func(name, typ, desc string) FieldSpec {
+		return FieldSpec{Name: name, Type: typ, Description: desc}
 	}
-	opt := func(name, typ, desc string) engine.FieldSpec {
-		return engine.FieldSpec{Name: name, Type: typ, Optional: true, Description: desc}
+	opt := func(name, typ, desc string) FieldSpec {
+		return FieldSpec{Name: name, Type: typ, Optional: true, Description: desc}
 	}
-	userOf := func(prefix, desc string, optional bool) []engine.FieldSpec {
-		return engine.UserFields(prefix, desc, optional)
+	userOf := func(prefix, desc string, optional bool) []FieldSpec {
+		return UserFields(prefix, desc, optional)
 	}
-	return engine.EventSpec{Type: "twitch.chat.notification", Source: "twitch",
+	return EventSpec{Type: "twitch.chat.notification", Source: "twitch",
 		Description: "A notice Twitch shows in chat (EventSub channel.chat.notification): subs, resubs, gifts, raids, announcements, bits badge tiers, charity donations, ... as Twitch sends them. notice_type says which; the details are in the field of that name (for shared_chat_<type>, in <type>).",
-		Fields: concat(userOf("user", "who it is about; nil when anonymous", true), []engine.FieldSpec{
+		Fields: concat(userOf("user", "who it is about; nil when anonymous", true), []FieldSpec{
 			f("is_anonymous", "boolean", "the chatter is anonymous (an anonymous gifter)"),
 			f("notice_type", "string", "sub, resub, sub_gift, community_sub_gift, gift_paid_upgrade, prime_paid_upgrade, raid, unraid, pay_it_forward, announcement, bits_badge_tier, charity_donation, or shared_chat_ and one of those"),
 			f("system_message", "string", "the notice as Twitch words it"),
@@ -222,7 +220,7 @@ func chatNotificationSpec() engine.EventSpec {
 			f("badges[].set_id", "string", "badge kind"),
 			f("badges[].id", "string", "badge version"),
 			opt("badges[].info", "string", "extra detail"),
-		}, userOf("source_broadcaster", "shared chat: the channel the notice came from", true), []engine.FieldSpec{
+		}, userOf("source_broadcaster", "shared chat: the channel the notice came from", true), []FieldSpec{
 			opt("source_message_id", "string", "shared chat: the notice's id there"),
 		},
 			detail("sub", "sub: a new subscription", f("sub_tier", "string", "\"1000\", \"2000\" or \"3000\""),
