@@ -18,6 +18,11 @@
 //
 // # Caveats
 //
+//   - Start order matters too: Run opens the panel's port first (a taken
+//     port fails before any module runs), backs the store up (backups/
+//     beside it, then daily), holds the bus, starts the clients and the
+//     panel, loads the modules and only then releases the bus, so every
+//     module sees the first events (twitch.connected, obs.connected).
 //   - Shutdown order matters: modules stop first (their shutdown() may still
 //     chat or switch scenes), then the platform clients and the panel, then
 //     the store closes.
