@@ -82,7 +82,7 @@ func (c *Client) do(ctx context.Context, method, rawURL string, body, out any) (
 		if err != nil {
 			return resp.StatusCode, fmt.Errorf("twitch: %s %s: read body: %w", method, path, err)
 		}
-		c.bucket.update(resp.Header)
+		c.bucket.update(resp.Header, c.cfg.Now())
 		var apiMsg struct {
 			Message string `json:"message"`
 		}

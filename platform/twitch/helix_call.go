@@ -69,12 +69,21 @@ func (b *rateBucket) take(now time.Time) time.Duration {
 	return 0
 }
 
+// maxBucketReset is the furthest ahead a reported Ratelimit-Reset is
+// believed: Helix's bucket refills within a minute, so a reset further off
+// is a broken header and must not stall every call.
+const maxBucketReset = 2 * time.Minute
+
 // update records the bucket Helix reported; answers without the headers
-// (the auth service, a mock) leave it alone.
-func (b *rateBucket) update(h http.Header) {
+// (the auth service, a mock) or with a reset implausibly far off leave it
+// alone.
+func (b *rateBucket) update(h http.Header, now time.Time) {
 	rem, err1 := strconv.Atoi(strings.TrimSpace(h.Get("Ratelimit-Remaining")))
 	reset, err2 := strconv.ParseInt(strings.TrimSpace(h.Get("Ratelimit-Reset")), 10, 64)
 	if err1 != nil || err2 != nil {
+		return
+	}
+	if reset > now.Add(maxBucketReset).Unix() {
 		return
 	}
 	lim, _ := strconv.Atoi(strings.TrimSpace(h.Get("Ratelimit-Limit")))
