@@ -592,7 +592,8 @@ func TestTwitchReconnectAndKeepaliveLossHandleEveryEventOnce(t *testing.T) {
 }
 
 // whoModule looks users up with twitch.user; chat.lua (the shipped module)
-// covers !uptime with twitch.stream and !so with twitch.user.
+// covers !uptime with twitch.stream, channel.lua !so with twitch.user and
+// twitch.shoutout.
 const whoModule = `module { name = "who" , permissions = { "twitch.chat" } }
 ` + luaWho + `
 command("!who", function(event, cmd)
@@ -611,7 +612,12 @@ func TestTwitchStreamAndUserFromLua(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	te := startTwitchEngine(t, map[string]string{"chat.lua": string(chatLua), "who.lua": whoModule}, twitchtest.Options{})
+	channelLua, err := os.ReadFile(filepath.Join("..", "scripts", "channel.lua"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	te := startTwitchEngine(t, map[string]string{"chat.lua": string(chatLua), "channel.lua": string(channelLua),
+		"who.lua": whoModule}, twitchtest.Options{})
 	n := 0
 	say := func(text string) string {
 		n++
@@ -638,6 +644,16 @@ func TestTwitchStreamAndUserFromLua(t *testing.T) {
 
 	say("!so @Cool_Streamer")
 	te.waitChat("Go and follow Cool_Streamer at https://twitch.tv/cool_streamer !")
+	if !te.srv.WaitFor(e2eWait, func() bool {
+		for _, c := range te.srv.CallsTo(http.MethodPost, "/helix/chat/shoutouts") {
+			if c.Query.Get("to_broadcaster_id") == e2eShoutout.ID && c.Query.Get("from_broadcaster_id") == e2eBroadcaster.ID {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatalf("no official shoutout of %s reached Helix: %+v", e2eShoutout.Login, te.srv.CallsTo(http.MethodPost, "/helix/chat/shoutouts"))
+	}
 	say("!who @viewer32")
 	te.waitChat("who: viewer32#4145994(viewer32)")
 	say("!who nobody_here")

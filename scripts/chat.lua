@@ -1,7 +1,8 @@
 -- chat: the basic chat commands every channel wants.
 --
 -- !hello, !ping, !commands (every command of every running module), !uptime,
--- !clip (global cooldown). Copy any of these as the start of your own command.
+-- !clip (global cooldown), !remind. Copy any of these as the start of your own
+-- command. !so (the official shoutout), !title and !game are in channel.lua.
 module {
   name = "chat",
   description = "Basic chat commands: hello, ping, commands, uptime, clip",
@@ -72,25 +73,6 @@ command("!clip", {
     return
   end
   twitch.reply(event, "Clip: " .. clip.url)
-end)
-
--- !so @user: a moderator's shoutout. twitch.user looks the login up, so a
--- typo gets a clear answer instead of a dead link.
-command("!so", {
-  aliases = { "!shoutout" },
-  permission = "moderator",
-  usage = "!so @user",
-  min_args = 1,
-  cooldown = 5,
-  description = "Shout out another streamer (moderators)",
-}, function(event, cmd)
-  local user, err = twitch.user(cmd.args[1])
-  if not user then
-    twitch.reply(event, "I could not find " .. cmd.args[1] .. ".")
-    log.debug("shoutout lookup failed", { err = err })
-    return
-  end
-  twitch.send_message(string.format("Go and follow %s at https://twitch.tv/%s !", user.display_name, user.username))
 end)
 
 -- !remind 10m "stretch your legs": quoted words stay one argument.

@@ -46,16 +46,6 @@ end)
 
 local mod = { username = "mod", moderator = true }
 
-test("!so is for moderators and looks the user up", function(t)
-  t.eq(t.chat("alice", "!so @bob"), {}, "viewers get no answer")
-  t.chat("bob", "hi") -- the fake Twitch knows users who chatted
-  t.eq(t.chat(mod, "!so @Bob"), { "Go and follow Bob at https://twitch.tv/bob !" })
-  t.advance(5)
-  t.eq(t.chat(mod, "!shoutout @ghost"), { "I could not find @ghost." })
-  t.advance(5)
-  t.eq(t.chat(mod, "!so"), { "Usage: !so @user" })
-end)
-
 test("!remind keeps quoted words together and posts later", function(t)
   t.eq(t.chat(mod, '!remind 0.1s "stretch your legs"'), { "I will remind chat in 0s." })
   t.wait(0.3)
