@@ -24,7 +24,7 @@
 //   - events.go: the subscriptions created and the mapping of each
 //     notification to its twitch.* event; events_channel.go maps the
 //     channel, moderation, poll, prediction, shoutout, ad and chat notice
-//     types (eventspecs_channel.go documents them).
+//     types (engine/twitch_channel_events.go documents them).
 //   - chat.go: SendMessage/Reply, the sliding-window queue, message splitting.
 //   - helix.go: the authenticated request (401 → refresh, 429 → wait for
 //     Ratelimit-Reset), clips, streams, users.

@@ -281,8 +281,8 @@ func mapPrediction(o obj) map[string]any {
 }
 
 // chatNoticeTypes are the notice types of channel.chat.notification whose
-// details EventSpecs documents; each shared_chat_ variant carries the same
-// details and reports them under the same key.
+// details engine.TwitchEventSpecs documents; each shared_chat_ variant
+// carries the same details and reports them under the same key.
 var chatNoticeTypes = []string{"sub", "resub", "sub_gift", "community_sub_gift", "gift_paid_upgrade",
 	"prime_paid_upgrade", "raid", "unraid", "pay_it_forward", "announcement", "bits_badge_tier", "charity_donation"}
 
