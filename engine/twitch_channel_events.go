@@ -207,7 +207,7 @@ func chatNotificationSpec() EventSpec {
 		return UserFields(prefix, desc, optional)
 	}
 	return EventSpec{Type: "twitch.chat.notification", Source: "twitch",
-		Description: "A notice Twitch shows in chat (EventSub channel.chat.notification): subs, resubs, gifts, raids, announcements, bits badge tiers, charity donations, ... as Twitch sends them. notice_type says which; the details are in the field of that name (for shared_chat_<type>, in <type>).",
+		Description: "A notice Twitch shows in chat (EventSub channel.chat.notification): subs, resubs, gifts, raids, announcements, bits badge tiers, charity donations, ... as Twitch sends them. notice_type says which; the details are in the field of that name (for shared_chat_<type>, in <type>). Subs, resubs, gifts and raids also arrive as twitch.subscription, twitch.gift and twitch.raid: an alert should handle one or the other, not both.",
 		Fields: concat(userOf("user", "who it is about; nil when anonymous", true), []FieldSpec{
 			f("is_anonymous", "boolean", "the chatter is anonymous (an anonymous gifter)"),
 			f("notice_type", "string", "sub, resub, sub_gift, community_sub_gift, gift_paid_upgrade, prime_paid_upgrade, raid, unraid, pay_it_forward, announcement, bits_badge_tier, charity_donation, or shared_chat_ and one of those"),

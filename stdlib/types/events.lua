@@ -362,7 +362,7 @@
 ---@class TwitchAdBreakBeginEvent: Event
 ---@field data TwitchAdBreakBeginData
 
----A notice Twitch shows in chat (EventSub channel.chat.notification): subs, resubs, gifts, raids, announcements, bits badge tiers, charity donations, ... as Twitch sends them. notice_type says which; the details are in the field of that name (for shared_chat_<type>, in <type>).
+---A notice Twitch shows in chat (EventSub channel.chat.notification): subs, resubs, gifts, raids, announcements, bits badge tiers, charity donations, ... as Twitch sends them. notice_type says which; the details are in the field of that name (for shared_chat_<type>, in <type>). Subs, resubs, gifts and raids also arrive as twitch.subscription, twitch.gift and twitch.raid: an alert should handle one or the other, not both.
 ---@class TwitchChatNotificationData
 ---@field user? {id: string, username: string, display_name: string} # who it is about; nil when anonymous
 ---@field is_anonymous boolean # the chatter is anonymous (an anonymous gifter)
