@@ -486,7 +486,7 @@ func listen(addr string) (net.Listener, error) {
 func webPermissions() []web.Permission {
 	var out []web.Permission
 	for _, p := range bindings.Permissions() {
-		out = append(out, web.Permission{Name: p.Name, Description: p.Words, Risk: p.Risk, Known: true, Reserved: p.Reserved})
+		out = append(out, web.Permission{Name: p.Name, Description: p.Words, Risk: p.Risk, Known: true, Reserved: p.Reserved, Family: p.Family})
 	}
 	return out
 }

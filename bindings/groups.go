@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/starstreamer/starstreamer/platform/httpc"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -54,12 +55,17 @@ type Permission struct {
 	// need not change when the binding comes), it grants nothing, and the
 	// panel does not offer it.
 	Reserved bool
+	// Family, when set, makes the permission a family: Name is a pattern
+	// such as "http:HOST" and a module declares Family followed by a value
+	// ("http:discord.com"); Words says HOST where the value goes. Each
+	// declared value is one permission of its own (ValidFamilyValue checks it).
+	Family string
 }
 
 // reservedPermissions are declared by scripts ahead of bindings that do not
 // exist yet; see Permission.Reserved.
 var reservedPermissions = []Permission{
-	{Name: "http", Words: "Make web requests to other sites on the internet (no binding uses it yet: it grants nothing)", Risk: "high", Reserved: true},
+	{Name: "http", Words: "Grants nothing: web requests need one http:HOST permission per site (\"http:discord.com\")", Risk: "high", Reserved: true},
 }
 
 // table is the binding table: every group, sorted by Order once the package
@@ -104,6 +110,29 @@ func Permissions() []Permission {
 	return append(out, reservedPermissions...)
 }
 
+// knownPermission reports whether p is of the vocabulary: one of its names
+// or a family's prefix followed by a valid value.
+func knownPermission(p string) bool {
+	for _, k := range Permissions() {
+		if k.Family == "" && k.Name == p {
+			return true
+		}
+		if k.Family != "" && strings.HasPrefix(p, k.Family) && validFamilyValue(k.Family, strings.TrimPrefix(p, k.Family)) {
+			return true
+		}
+	}
+	return false
+}
+
+// validFamilyValue checks the value of a family permission.
+func validFamilyValue(family, v string) bool {
+	switch family {
+	case "http:":
+		return v == httpc.NormalizeHost(v) && httpc.ValidHost(v)
+	}
+	return v != ""
+}
+
 // permissionNames are the names Permissions lists.
 func permissionNames() []string {
 	var out []string
@@ -141,6 +170,8 @@ func (in *instance) runCleanups() {
 type Module interface {
 	// Name is the module's name.
 	Name() string
+	// Declared is a copy of the permissions the module declared.
+	Declared() []string
 	// Need raises a Lua error unless the module declared permission.
 	Need(L *lua.LState, permission, what string)
 	// Acts raises a Lua error when what is used in top-level code: loading a
@@ -167,11 +198,14 @@ type Module interface {
 	Twitch() Twitch
 	OBS() OBS         // nil when OBS is not configured
 	Overlay() Overlay // nil when the engine runs without overlays
+	// Web returns a new web client for the declared hosts (see Config.Web).
+	Web(hosts []string) Web
 }
 
 // moduleView is the Module a group's Install gets.
 type moduleView struct{ in *instance }
 
+func (m moduleView) Declared() []string                          { return slices.Clone(m.in.info.Permissions) }
 func (m moduleView) Name() string                                { return m.in.name }
 func (m moduleView) Need(L *lua.LState, permission, what string) { m.in.need(L, permission, what) }
 func (m moduleView) Acts(L *lua.LState, what string)             { m.in.acts(L, what) }
@@ -185,3 +219,9 @@ func (m moduleView) OnStop(f func())          { m.in.cleanups = append(m.in.clea
 func (m moduleView) Twitch() Twitch           { return m.in.rt.twitch() }
 func (m moduleView) OBS() OBS                 { return m.in.rt.cfg.OBS }
 func (m moduleView) Overlay() Overlay         { return m.in.rt.cfg.Overlay }
+func (m moduleView) Web(hosts []string) Web {
+	if f := m.in.rt.cfg.Web; f != nil {
+		return f(m.in.name, hosts)
+	}
+	return httpc.New(httpc.Options{Hosts: hosts})
+}

@@ -103,8 +103,8 @@ func (in *instance) luaModule(L *lua.LState) int {
 		L.ArgError(1, "module.cooldown_reply must be a text or true (the default text)")
 	}
 	for _, p := range in.info.Permissions {
-		if known := permissionNames(); !slices.Contains(known, p) {
-			L.ArgError(1, fmt.Sprintf("unknown permission %q (known: %s)", p, strings.Join(known, ", ")))
+		if !knownPermission(p) {
+			L.ArgError(1, fmt.Sprintf("unknown permission %q (known: %s)", p, strings.Join(permissionNames(), ", ")))
 		}
 	}
 	in.info.Config = map[string]any{}

@@ -49,7 +49,10 @@ type Config struct {
 	OBS    OBS    // nil: offline (obs.* calls fail with a clear error)
 	// Overlay is the overlay server; nil: overlay.* calls return an error.
 	Overlay Overlay
-	Chat    *engine.ChatSink
+	// Web makes the client a module's http.* calls go through, for the
+	// hosts it declared; nil: the guarded client of platform/httpc.
+	Web  func(module string, hosts []string) Web
+	Chat *engine.ChatSink
 
 	// BotNames are logins filter.not_bot() treats as bots. Lower case.
 	BotNames []string

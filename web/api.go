@@ -196,6 +196,10 @@ type Permission struct {
 	Known       bool   `json:"known"`
 	Risk        string `json:"risk"`               // "low", "medium", "high"
 	Reserved    bool   `json:"reserved,omitempty"` // declared ahead of its binding: grants nothing yet
+	// Family, in the vocabulary, marks a pattern such as "http:HOST": a
+	// module declares Family plus a value ("http:discord.com") and the
+	// dialog shows Description with HOST replaced by the value.
+	Family string `json:"family,omitempty"`
 }
 
 // InspectResponse says what a pasted script is before it is saved: what it

@@ -1,6 +1,10 @@
 package web
 
-import "sort"
+import (
+	"net/netip"
+	"sort"
+	"strings"
+)
 
 // describePermissions puts each permission in the words of Config.Permissions
 // (the binding table's vocabulary); an unknown one is flagged (the engine
@@ -13,6 +17,9 @@ func (s *Server) describePermissions(perms []string) []Permission {
 	out := make([]Permission, 0, len(perms))
 	for _, p := range perms {
 		w, ok := byName[p]
+		if !ok {
+			w, ok = s.familyMember(p)
+		}
 		if !ok {
 			out = append(out, Permission{Name: p, Description: "Unknown permission: no binding uses it, the engine grants nothing for it", Risk: "low"})
 			continue
@@ -29,10 +36,29 @@ func (s *Server) describePermissions(perms []string) []Permission {
 func (s *Server) offeredPermissions() []string {
 	var names []string
 	for _, p := range s.cfg.Permissions {
-		if !p.Reserved {
+		if !p.Reserved && p.Family == "" {
 			names = append(names, p.Name)
 		}
 	}
 	sort.Strings(names)
 	return names
+}
+
+// familyMember describes p as a value of a family of the vocabulary
+// ("http:discord.com" of "http:HOST"), host by host: a host on this computer
+// or the home network says so.
+func (s *Server) familyMember(p string) (Permission, bool) {
+	for _, f := range s.cfg.Permissions {
+		v, ok := strings.CutPrefix(p, f.Family)
+		if f.Family == "" || !ok || v == "" {
+			continue
+		}
+		f.Name, f.Family = p, ""
+		f.Description = strings.ReplaceAll(f.Description, "HOST", v)
+		if a, err := netip.ParseAddr(v); v == "localhost" || err == nil && (a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast()) {
+			f.Description += ". " + v + " is this computer or your home network: the module can reach what listens there"
+		}
+		return f, true
+	}
+	return Permission{}, false
 }

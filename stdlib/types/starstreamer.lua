@@ -40,6 +40,7 @@ twitch = {}
 twitch.rewards = {}
 obs = {}
 overlay = {}
+http = {}
 
 ---Declares the module; the first statement of every script. name defaults to the file name and must match it. permissions lists the capabilities it uses (the list is under Permissions). cooldown_reply (a text, or true for "{user}, {command} is cooling down: try again in {remaining}.") answers every command of the module that is still cooling down, unless the command sets its own.
 ---
@@ -787,4 +788,31 @@ function overlay.alert(alert) end
 ---@return any result
 ---@return string? err
 function overlay.send(name, data) end
+
+---Sends a web request to a host the module declared: permissions = { "http:api.example.com" } (one per host, without scheme or port; a request to any other host raises an error naming the permission). method defaults to GET; headers is a table of name = text; body a text, or json a table sent as JSON (Content-Type application/json). timeout in seconds (default 10, at most 30). The answer's headers have lower-case names; json is the decoded body when the answer is JSON. A status of 404 or 500 is an answer, not an error: check status. Loopback, private and link-local addresses are reached only when declared as the literal address ("http:127.0.0.1"), even if a declared name resolves to them; redirects are followed only to declared hosts (at most 5); answers over 1 MiB are an error; at most 4 requests of a module run at once; no cookies are kept.
+---
+---Context: handler · permission: http:HOST · yields
+---@param opts {method?: any, url?: any, headers?: any, body?: any, json?: any, timeout?: any}
+---@return any result
+---@return string? err
+function http.request(opts) end
+
+---http.request{ url = url, headers = headers }.
+---
+---Context: handler · permission: http:HOST · yields
+---@param url any
+---@param headers? any
+---@return any result
+---@return string? err
+function http.get(url, headers) end
+
+---POSTs a text body, or a table as JSON; see http.request.
+---
+---Context: handler · permission: http:HOST · yields
+---@param url any
+---@param body_or_table any
+---@param headers? any
+---@return any result
+---@return string? err
+function http.post(url, body_or_table, headers) end
 
