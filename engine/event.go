@@ -32,6 +32,7 @@ const (
 	SourceEngine  = "engine"  // the engine itself: engine.* events
 	SourceTwitch  = "twitch"  // the Twitch client (EventSub)
 	SourceOBS     = "obs"     // the OBS client
+	SourceDiscord = "discord" // the Discord client (gateway)
 	SourceAPI     = "api"     // POST /api/events with the API token (the streamer's tools: a Stream Deck, curl)
 	SourcePanel   = "panel"   // the web panel: test events and the chat console
 	SourceTest    = "test"    // script tests and test harnesses
@@ -41,12 +42,13 @@ const (
 )
 
 // TypeOwner returns the source that owns event type t ("twitch", "obs",
-// "overlay" or "engine" for twitch.*, obs.*, overlay.* and engine.*), or "" for a type any module may
+// "discord", "overlay" or "engine" for twitch.*, obs.*, discord.*, overlay.*
+// and engine.*), or "" for a type any module may
 // emit. A module's emit of an owned type is refused: no module speaks for a
 // platform or for the engine. (The API and the panel may fire twitch.* and
 // obs.* test events; they are marked with their own source.)
 func TypeOwner(t string) string {
-	for _, owner := range []string{SourceTwitch, SourceOBS, SourceOverlay, SourceEngine} {
+	for _, owner := range []string{SourceTwitch, SourceOBS, SourceDiscord, SourceOverlay, SourceEngine} {
 		if len(t) > len(owner) && t[len(owner)] == '.' && t[:len(owner)] == owner {
 			return owner
 		}
@@ -61,7 +63,7 @@ func TypeOwner(t string) string {
 // "everyone", so a module cannot pass a spoofed broadcaster to a command.
 func VouchesForUsers(source string) bool {
 	switch source {
-	case SourceTwitch, SourcePanel, SourceAPI, SourceTest:
+	case SourceTwitch, SourceDiscord, SourcePanel, SourceAPI, SourceTest:
 		return true
 	}
 	return false

@@ -15,19 +15,19 @@ import (
 // EventSpecs is every event type the engine and its platform clients emit,
 // from the packages that build them.
 func EventSpecs() []engine.EventSpec {
-	return slices.Concat(engine.TwitchEventSpecs, engine.OBSEventSpecs, overlay.EventSpecs, engine.EventSpecs, bindings.EventSpecs)
+	return slices.Concat(engine.TwitchEventSpecs, engine.OBSEventSpecs, engine.DiscordEventSpecs, overlay.EventSpecs, engine.EventSpecs, bindings.EventSpecs)
 }
 
-var sourceTitles = map[string]string{"twitch": "Twitch", "obs": "OBS", "overlay": "Overlays", "engine": "Engine"}
+var sourceTitles = map[string]string{"twitch": "Twitch", "obs": "OBS", "discord": "Discord", "overlay": "Overlays", "engine": "Engine"}
 
 // EventsMarkdown renders docs/events.md.
 func EventsMarkdown(specs []engine.EventSpec) []byte {
 	var b bytes.Buffer
-	b.WriteString(strings.Replace(header, "from the bindings' annotations and stdlib/lua", "from the event specs of platform/twitch, platform/obs, overlay and engine", 1))
+	b.WriteString(strings.Replace(header, "from the bindings' annotations and stdlib/lua", "from the event specs of platform/twitch, platform/obs, platform/discord, overlay and engine", 1))
 	b.WriteString(`# Events
 
 Every event a script can handle, with each field of its ` + "`event.data`" + ` and an example.
-This page is generated from the same tables the Twitch client, the OBS client and the
+This page is generated from the same tables the Twitch, OBS and Discord clients and the
 engine are tested against, so a field listed here is a field the event carries.
 
 ` + "```lua" + `
@@ -57,7 +57,7 @@ engine), with whatever data you give them — e.g. ` + "`deck.button`" + ` from 
 
 `)
 	b.WriteString("## Contents\n\n")
-	for _, src := range []string{"twitch", "obs", "overlay", "engine"} {
+	for _, src := range []string{"twitch", "obs", "discord", "overlay", "engine"} {
 		fmt.Fprintf(&b, "- %s:", sourceTitles[src])
 		for _, s := range specs {
 			if s.Source == src {
@@ -67,7 +67,7 @@ engine), with whatever data you give them — e.g. ` + "`deck.button`" + ` from 
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
-	for _, src := range []string{"twitch", "obs", "overlay", "engine"} {
+	for _, src := range []string{"twitch", "obs", "discord", "overlay", "engine"} {
 		fmt.Fprintf(&b, "## %s\n\n", sourceTitles[src])
 		for _, s := range specs {
 			if s.Source != src {

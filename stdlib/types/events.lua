@@ -482,6 +482,39 @@
 ---@class ObsSourceVisibilityEvent: Event
 ---@field data ObsSourceVisibilityData
 
+---The bot's connection to Discord is up (at start and after each reconnect); discord.* calls work from now on.
+---@class DiscordConnectedData
+---@field reason string # "connected" the first time, "reconnected" after a loss
+
+---@class DiscordConnectedEvent: Event
+---@field data DiscordConnectedData
+
+---The connection to Discord was lost or stopped; the client reconnects by itself and discord.* calls fail until then.
+---@class DiscordDisconnectedData
+---@field reason string # what happened
+
+---@class DiscordDisconnectedEvent: Event
+---@field data DiscordDisconnectedData
+
+---Someone wrote in a channel of the configured guild (the bot's own messages are not reported). Commands see these messages when the module asks for them (command's platforms option).
+---@class DiscordMessageData
+---@field author {id: string, username: string, display_name: string, roles: string[], bot: boolean, owner: boolean} # who wrote it
+---@field channel string # the channel's id
+---@field content string # the text
+---@field message_id string # the message's id (discord.reply and discord.react take the whole event)
+---@field guild string # the guild's id
+
+---@class DiscordMessageEvent: Event
+---@field data DiscordMessageData
+
+---Someone joined the configured guild.
+---@class DiscordMemberJoinData
+---@field user {id: string, username: string, display_name: string, roles: string[], bot: boolean, owner: boolean} # who joined
+---@field guild string # the guild's id
+
+---@class DiscordMemberJoinEvent: Event
+---@field data DiscordMemberJoinData
+
 ---An alert is on screen: a browser source of its overlay painted it (or did not answer within 3 s). Alerts of one overlay are shown one at a time, in order.
 ---@class OverlayAlertShownData
 ---@field id string # the alert's id, as overlay.alert returned it

@@ -159,6 +159,14 @@ shutdown = nil
 ---@overload fun(types: "obs.recording_stopped", opts: table, fn: fun(event: ObsRecordingStoppedEvent)): Handle
 ---@overload fun(types: "obs.source_visibility", fn: fun(event: ObsSourceVisibilityEvent)): Handle
 ---@overload fun(types: "obs.source_visibility", opts: table, fn: fun(event: ObsSourceVisibilityEvent)): Handle
+---@overload fun(types: "discord.connected", fn: fun(event: DiscordConnectedEvent)): Handle
+---@overload fun(types: "discord.connected", opts: table, fn: fun(event: DiscordConnectedEvent)): Handle
+---@overload fun(types: "discord.disconnected", fn: fun(event: DiscordDisconnectedEvent)): Handle
+---@overload fun(types: "discord.disconnected", opts: table, fn: fun(event: DiscordDisconnectedEvent)): Handle
+---@overload fun(types: "discord.message", fn: fun(event: DiscordMessageEvent)): Handle
+---@overload fun(types: "discord.message", opts: table, fn: fun(event: DiscordMessageEvent)): Handle
+---@overload fun(types: "discord.member.join", fn: fun(event: DiscordMemberJoinEvent)): Handle
+---@overload fun(types: "discord.member.join", opts: table, fn: fun(event: DiscordMemberJoinEvent)): Handle
 ---@overload fun(types: "overlay.alert.shown", fn: fun(event: OverlayAlertShownEvent)): Handle
 ---@overload fun(types: "overlay.alert.shown", opts: table, fn: fun(event: OverlayAlertShownEvent)): Handle
 ---@overload fun(types: "overlay.alert.done", fn: fun(event: OverlayAlertDoneEvent)): Handle
