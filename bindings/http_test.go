@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -125,5 +126,73 @@ func TestHTTPPermissionFamily(t *testing.T) {
 		if got := knownPermission(p); got != want {
 			t.Errorf("knownPermission(%q) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// fakeWebhook is a local stand-in for Discord's webhook endpoint: it records
+// the JSON posted to /api/webhooks/ID/TOKEN and answers 204 as Discord does.
+type fakeWebhook struct {
+	mu    sync.Mutex
+	posts []map[string]any
+}
+
+func (f *fakeWebhook) start(t *testing.T) *httptest.Server {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/api/webhooks/1/tok" || r.Header.Get("Content-Type") != "application/json" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message": "Unknown Webhook", "code": 10015}`)
+			return
+		}
+		var m map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		f.posts = append(f.posts, m)
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestDiscordWebhookLibraryPostsToTheEndpoint(t *testing.T) {
+	f := &fakeWebhook{}
+	s := f.start(t)
+	script := `module { name = "hook", permissions = { "http:127.0.0.1", "twitch.chat" } }
+local webhook = require("discord_webhook")
+on_event("go", function(e)
+  local ok, err = webhook.send(e.data.base .. "/api/webhooks/1/tok", { content = "Live @everyone", username = "Star",
+    embeds = { { title = "Playing", url = "https://twitch.tv/x" } } })
+  twitch.send_message("sent " .. tostring(ok) .. " " .. tostring(err))
+  ok, err = webhook.send(e.data.base .. "/api/webhooks/2/wrong", { content = "x" })
+  twitch.send_message("wrong " .. tostring(ok) .. " " .. tostring(err))
+  ok, err = webhook.send(e.data.base .. "/api/webhooks/1/tok", { })
+  twitch.send_message("empty " .. tostring(ok) .. " " .. tostring(err))
+  ok, err = webhook.send("", { content = "x" })
+  twitch.send_message("nourl " .. tostring(ok) .. " " .. tostring(err))
+  ok, err = webhook.send(e.data.base .. "/api/webhooks/1/tok", { content = string.rep("é", 2001) })
+  twitch.send_message("long " .. tostring(ok) .. " " .. tostring(err))
+end)`
+	te := newTestEngine(t, map[string]string{"hook.lua": script})
+	te.emit("go", map[string]any{"base": s.URL})
+	te.waitChat("sent true nil")
+	te.waitChat("wrong nil discord_webhook: Discord answered 404: Unknown Webhook")
+	te.waitChat("empty nil discord_webhook: a message needs content or embeds")
+	te.waitChat("nourl nil discord_webhook: the webhook URL must be an https:// address")
+	te.waitChat("long nil discord_webhook: content is longer than 2000 characters")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.posts) != 1 {
+		t.Fatalf("posts %v", f.posts)
+	}
+	p := f.posts[0]
+	embeds, _ := p["embeds"].([]any)
+	am, _ := p["allowed_mentions"].(map[string]any)
+	parse, isList := am["parse"].([]any)
+	if p["content"] != "Live @everyone" || p["username"] != "Star" || len(embeds) != 1 || !isList || len(parse) != 0 {
+		t.Fatalf("payload %v", p)
 	}
 }

@@ -1,5 +1,5 @@
 // Package stdlib ships the Lua standard library that scripts load with
-// require: strings, json, time, tables and random. The libraries are plain Lua
+// require: strings, json, time, tables, random and discord_webhook. The libraries are plain Lua
 // (lua/*.lua, embedded with go:embed) and run inside each module's sandbox like
 // the module's own code, so they can do nothing a script could not.
 //
@@ -13,6 +13,9 @@
 //
 //   - json is pure Lua: fine for chat-sized values (~200 µs per 150-byte round
 //     trip), slow for megabytes; it refuses nesting deeper than its limit.
+//   - discord_webhook calls the http binding, so it works only in handlers
+//     and only for a module that declared the webhook's host
+//     (http:discord.com); its errors never repeat the URL (it holds a token).
 //   - random is a seedable generator object for tests; math.random keeps its own
 //     per-VM source.
 package stdlib
