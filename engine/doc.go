@@ -28,6 +28,10 @@
 //     streamer approved; approvals live in scripts/.approvals.json
 //     (approvals.go, docs/trust.md).
 //   - Watcher: fsnotify on the scripts folder, debounced per module.
+//   - EventSpec: the documented shape of each event type (eventspec.go and
+//     *_events.go, the platforms' included). ChatMessageData and ChatUser
+//     (chat_message.go) build the one twitch.chat.message the project makes
+//     itself: the panel's chat console and template and script tests use it.
 //   - ReadScriptFile: how every file a user can place is read: opened
 //     without blocking, regular files only, size checked before reading.
 //   - Store: one bbolt file; module settings, each module's key/value space,

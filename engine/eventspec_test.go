@@ -84,3 +84,41 @@ func mapKeys(m map[string]bool) func(func(string) bool) {
 		}
 	}
 }
+
+// The chat messages the project builds itself (panel, templates, script
+// tests) have the documented shape; the badges follow the roles, and
+// data.badges is a copy of user.badges, not the same list.
+func TestChatMessageDataIsAsSpecified(t *testing.T) {
+	var spec engine.EventSpec
+	for _, s := range engine.TwitchEventSpecs {
+		if s.Type == "twitch.chat.message" {
+			spec = s
+		}
+	}
+	for _, u := range []engine.ChatUser{
+		{ID: "1", Login: "viewer", DisplayName: "Viewer"},
+		{ID: "2", Login: "boss", DisplayName: "Boss", Broadcaster: true, Moderator: true, VIP: true, Subscriber: true},
+	} {
+		user := u.Data()
+		data := engine.ChatMessageData(user, "hi", "m-1")
+		if err := spec.Check(data); err != nil {
+			t.Errorf("%+v: %v", u, err)
+		}
+		badges := data["badges"].([]any)
+		want := 0
+		for _, on := range []bool{u.Broadcaster, u.Moderator, u.VIP, u.Subscriber} {
+			if on {
+				want++
+			}
+		}
+		if len(badges) != want || len(user["badges"].([]any)) != want {
+			t.Errorf("%+v: %d badges, %d in user, want %d", u, len(badges), len(user["badges"].([]any)), want)
+		}
+		if want > 0 {
+			badges[0].(map[string]any)["set_id"] = "changed"
+			if user["badges"].([]any)[0].(map[string]any)["set_id"] == "changed" {
+				t.Errorf("%+v: data.badges shares its maps with user.badges", u)
+			}
+		}
+	}
+}

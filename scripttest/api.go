@@ -151,7 +151,7 @@ func (a *testAPI) step(L *lua.LState, mark int) int {
 
 // user turns "alice" or {username=..., moderator=true, ...} into an event user.
 func (a *testAPI) user(L *lua.LState, v lua.LValue) map[string]any {
-	u := map[string]any{"badges": []any{}, "broadcaster": false, "moderator": false, "vip": false, "subscriber": false}
+	u := engine.ChatUser{}.Data()
 	switch x := v.(type) {
 	case lua.LString:
 		u["username"] = strings.ToLower(string(x))
@@ -167,10 +167,10 @@ func (a *testAPI) user(L *lua.LState, v lua.LValue) map[string]any {
 	if login == "" {
 		L.ArgError(1, "user needs a username")
 	}
-	if _, ok := u["id"]; !ok {
+	if v, ok := u["id"]; !ok || v == "" {
 		u["id"] = "id-" + login
 	}
-	if _, ok := u["display_name"]; !ok {
+	if v, ok := u["display_name"]; !ok || v == "" {
 		u["display_name"] = strings.ToUpper(login[:1]) + login[1:]
 	}
 	a.env.twitch.mu.Lock()
@@ -185,9 +185,8 @@ func (a *testAPI) chat(L *lua.LState, b int) int {
 	text := L.CheckString(b + 2)
 	a.msgID++
 	mark := len(a.env.twitch.messages())
-	a.check(L, "chat", a.env.emit("twitch.chat.message", map[string]any{
-		"user": u, "message": text, "message_id": fmt.Sprintf("msg-%d", a.msgID), "badges": []any{},
-	}))
+	a.check(L, "chat", a.env.emit("twitch.chat.message",
+		engine.ChatMessageData(u, text, fmt.Sprintf("msg-%d", a.msgID))))
 	return a.step(L, mark)
 }
 

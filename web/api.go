@@ -397,35 +397,12 @@ func ChatEvent(req ChatRequest) (*engine.Event, error) {
 	if n := len([]rune(msg)); n > MaxChatMessage {
 		return nil, fail(http.StatusBadRequest, "field \"message\" is %d characters, Twitch allows %d", n, MaxChatMessage)
 	}
-	badges := []any{}
-	add := func(on bool, set string) {
-		if on {
-			badges = append(badges, map[string]any{"set_id": set, "id": "1"})
-		}
-	}
-	add(req.Broadcaster, "broadcaster")
-	add(req.Moderator, "moderator")
-	add(req.VIP, "vip")
-	add(req.Subscriber, "subscriber")
 	login := strings.ToLower(name)
-	user := map[string]any{
-		"id": "panel-" + login, "username": login, "display_name": name,
-		"badges": badges, "broadcaster": req.Broadcaster, "moderator": req.Moderator,
-		"vip": req.VIP, "subscriber": req.Subscriber,
-	}
+	user := engine.ChatUser{ID: "panel-" + login, Login: login, DisplayName: name,
+		Broadcaster: req.Broadcaster, Moderator: req.Moderator, VIP: req.VIP, Subscriber: req.Subscriber}.Data()
 	id := engine.NewEventID()
-	return &engine.Event{ID: id, Type: "twitch.chat.message", Source: "panel", Data: map[string]any{
-		"user": user, "message": msg, "message_id": "panel-" + id, "badges": copyList(badges),
-	}}, nil
-}
-
-func copyList(in []any) []any {
-	out := make([]any, len(in))
-	for i, v := range in {
-		m := v.(map[string]any)
-		out[i] = map[string]any{"set_id": m["set_id"], "id": m["id"]}
-	}
-	return out
+	return &engine.Event{ID: id, Type: "twitch.chat.message", Source: "panel",
+		Data: engine.ChatMessageData(user, msg, "panel-"+id)}, nil
 }
 
 func (s *Server) postChat(c echo.Context) error {

@@ -1,5 +1,7 @@
 package web
 
+import "github.com/starstreamer/starstreamer/engine"
+
 // Template is a test event the /events page can fire, prefilled in the editor.
 type Template struct {
 	Name  string         `json:"name"`  // e.g. "follow"
@@ -23,11 +25,9 @@ func Templates() []Template {
 		}
 	}
 	return []Template{
-		{Name: "chat", Label: "Chat message", Type: "twitch.chat.message", Data: map[string]any{
-			"user": map[string]any{"id": "panel-viewer42", "username": "viewer42", "display_name": "Viewer42",
-				"badges": []any{}, "broadcaster": false, "moderator": false, "vip": false, "subscriber": false},
-			"message": "!hello", "message_id": "panel-msg-1", "badges": []any{},
-		}},
+		{Name: "chat", Label: "Chat message", Type: "twitch.chat.message", Data: engine.ChatMessageData(
+			engine.ChatUser{ID: "panel-viewer42", Login: "viewer42", DisplayName: "Viewer42"}.Data(),
+			"!hello", "panel-msg-1")},
 		{Name: "follow", Label: "Follow", Type: "twitch.follow", Data: map[string]any{
 			"user": tuser("new_follower", "New_Follower"), "followed_at": "2025-01-01T20:00:00Z",
 		}},
