@@ -471,6 +471,11 @@ func TestTemplatesHaveTheDesignShapes(t *testing.T) {
 		"twitch.cheer":            {"user", "bits", "message"},
 		"twitch.channel_points":   {"user", "reward", "input", "redemption_id"},
 		"twitch.hype_train.begin": {"level", "total", "goal", "top_contributions"},
+		"twitch.ban":              {"user", "moderator", "reason", "ends_at", "seconds"},
+		"twitch.channel.update":   {"title", "game"},
+		"twitch.poll.begin":       {"id", "title", "choices"},
+		"twitch.shoutout.receive": {"from_broadcaster", "viewer_count"},
+		"twitch.ad_break.begin":   {"duration_seconds", "is_automatic"},
 		"obs.scene_changed":       {"scene_name", "previous_scene"},
 		"obs.stream_started":      {"output_active", "output_state"},
 	}

@@ -51,6 +51,28 @@ func Templates() []Template {
 			"id": "panel-hype-train-1", "level": 1, "total": 1500, "progress": 1500, "goal": 2000, "top_contributions": contrib(),
 			"type": "regular", "is_shared_train": false, "started_at": "2025-01-01T20:00:00Z", "expires_at": "2025-01-01T20:05:00Z",
 		}},
+		{Name: "timeout", Label: "Timeout", Type: "twitch.ban", Data: map[string]any{
+			"user": tuser("rude_viewer", "Rude_Viewer"), "moderator": tuser("kind_mod", "Kind_Mod"), "reason": "spam",
+			"banned_at": "2025-01-01T20:00:00Z", "ends_at": "2025-01-01T20:10:00Z", "seconds": 600, "is_permanent": false,
+		}},
+		{Name: "channel_update", Label: "Title/game change", Type: "twitch.channel.update", Data: map[string]any{
+			"title": "Speedrun practice", "language": "en", "game": "Celeste", "game_id": "panel-game-1",
+			"content_classification_labels": []any{},
+		}},
+		{Name: "poll", Label: "Poll started", Type: "twitch.poll.begin", Data: map[string]any{
+			"id": "panel-poll-1", "title": "Which level next?", "started_at": "2025-01-01T20:00:00Z", "ends_at": "2025-01-01T20:02:00Z",
+			"choices": []any{
+				map[string]any{"id": "panel-choice-1", "title": "Forest", "votes": 0, "channel_points_votes": 0},
+				map[string]any{"id": "panel-choice-2", "title": "Summit", "votes": 0, "channel_points_votes": 0},
+			},
+			"channel_points_voting": map[string]any{"enabled": false, "amount_per_vote": 0},
+		}},
+		{Name: "shoutout", Label: "Shoutout received", Type: "twitch.shoutout.receive", Data: map[string]any{
+			"from_broadcaster": tuser("friendly_streamer", "FriendlyStreamer"), "viewer_count": 120, "started_at": "2025-01-01T20:00:00Z",
+		}},
+		{Name: "ad_break", Label: "Ad break", Type: "twitch.ad_break.begin", Data: map[string]any{
+			"duration_seconds": 90, "started_at": "2025-01-01T20:00:00Z", "is_automatic": true, "requester": tuser("streamer", "Streamer"),
+		}},
 		{Name: "obs_scene", Label: "OBS scene change", Type: "obs.scene_changed", Data: map[string]any{
 			"scene_name": "Gameplay", "previous_scene": "Starting Soon",
 		}},
