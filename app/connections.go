@@ -35,54 +35,54 @@ func (h twitchHolder) current() *twitch.Client { return h.m.TwitchClient() }
 func (h twitchHolder) offline() bindings.OfflineTwitch { return bindings.OfflineTwitch{Sink: h.sink} }
 
 func (h twitchHolder) SendMessage(ctx context.Context, text string) error {
-	c := h.current()
-	if c == nil {
-		return h.offline().SendMessage(ctx, text)
-	}
-	err := c.SendMessage(ctx, text)
-	if err == nil && h.sink != nil {
-		h.sink.Add(engine.ChatMessage{Module: bindings.ModuleFrom(ctx), Text: text, Online: true})
-	}
-	return err
+	return h.send(ctx, "", text)
 }
 
 func (h twitchHolder) Reply(ctx context.Context, parent, text string) error {
+	return h.send(ctx, parent, text)
+}
+
+// send sends text (as a reply to parent unless it is "") through the client
+// of the moment, or offline to the chat console, and records what was sent.
+func (h twitchHolder) send(ctx context.Context, parent, text string) error {
 	c := h.current()
 	if c == nil {
 		return h.offline().Reply(ctx, parent, text)
 	}
-	err := c.Reply(ctx, parent, text)
-	if err == nil && h.sink != nil {
-		h.sink.Add(engine.ChatMessage{Module: bindings.ModuleFrom(ctx), Text: text, ReplyTo: parent, Online: true})
+	var err error
+	if parent == "" {
+		err = c.SendMessage(ctx, text)
+	} else {
+		err = c.Reply(ctx, parent, text)
+	}
+	if err == nil {
+		bindings.RecordSent(ctx, h.sink, parent, text, true)
 	}
 	return err
 }
 
-func (h twitchHolder) CreateClip(ctx context.Context) (bindings.TwitchClip, error) {
+func (h twitchHolder) CreateClip(ctx context.Context) (twitch.Clip, error) {
 	c := h.current()
 	if c == nil {
 		return h.offline().CreateClip(ctx)
 	}
-	cl, err := c.CreateClip(ctx)
-	return bindings.TwitchClip{ID: cl.ID, URL: cl.URL, EditURL: cl.EditURL}, err
+	return c.CreateClip(ctx)
 }
 
-func (h twitchHolder) Stream(ctx context.Context) (bindings.TwitchStream, error) {
+func (h twitchHolder) Stream(ctx context.Context) (twitch.Stream, error) {
 	c := h.current()
 	if c == nil {
 		return h.offline().Stream(ctx)
 	}
-	s, err := c.Stream(ctx)
-	return bindings.TwitchStream{Live: s.Live, StartedAt: s.StartedAt, Title: s.Title, Game: s.Game, Viewers: s.Viewers}, err
+	return c.Stream(ctx)
 }
 
-func (h twitchHolder) User(ctx context.Context, login string) (bindings.TwitchUser, error) {
+func (h twitchHolder) User(ctx context.Context, login string) (twitch.User, error) {
 	c := h.current()
 	if c == nil {
 		return h.offline().User(ctx, login)
 	}
-	u, err := c.User(ctx, login)
-	return bindings.TwitchUser{ID: u.ID, Login: u.Login, DisplayName: u.DisplayName}, err
+	return c.User(ctx, login)
 }
 
 // BotLogin is the login of a separate bot account the current client chats

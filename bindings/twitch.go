@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/starstreamer/starstreamer/engine"
+	"github.com/starstreamer/starstreamer/platform/twitch"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -35,28 +36,13 @@ var twitchGroup = register(Group{
 type Twitch interface {
 	SendMessage(ctx context.Context, text string) error
 	Reply(ctx context.Context, parentMessageID, text string) error
-	CreateClip(ctx context.Context) (TwitchClip, error)
-	Stream(ctx context.Context) (TwitchStream, error)
-	User(ctx context.Context, login string) (TwitchUser, error)
+	CreateClip(ctx context.Context) (twitch.Clip, error)
+	Stream(ctx context.Context) (twitch.Stream, error)
+	User(ctx context.Context, login string) (twitch.User, error)
 	// TwitchAction performs one Helix action of the twitch.* bindings
 	// (twitch_actions.go): moderation, whispers, channel control, reading.
 	TwitchAction(ctx context.Context, a TwitchAction) (any, error)
 }
-
-// TwitchClip is a created clip.
-type TwitchClip struct{ ID, URL, EditURL string }
-
-// TwitchStream is the channel's stream state.
-type TwitchStream struct {
-	Live      bool
-	StartedAt time.Time
-	Title     string
-	Game      string
-	Viewers   int
-}
-
-// TwitchUser is a looked-up user.
-type TwitchUser struct{ ID, Login, DisplayName string }
 
 // ErrTwitchOffline is returned by the offline Twitch for what needs Twitch.
 var ErrTwitchOffline = errors.New("twitch is not connected (connect it on the panel's Connections page, or with --twitch-client-id, --twitch-channel and 'starstreamer twitch login')")
@@ -66,23 +52,34 @@ var ErrTwitchOffline = errors.New("twitch is not connected (connect it on the pa
 type OfflineTwitch struct{ Sink *engine.ChatSink }
 
 func (o OfflineTwitch) SendMessage(ctx context.Context, text string) error {
-	o.Sink.Add(engine.ChatMessage{Module: ModuleFrom(ctx), Text: text})
+	RecordSent(ctx, o.Sink, "", text, false)
 	return nil
 }
 
 func (o OfflineTwitch) Reply(ctx context.Context, parent, text string) error {
-	o.Sink.Add(engine.ChatMessage{Module: ModuleFrom(ctx), Text: text, ReplyTo: parent})
+	RecordSent(ctx, o.Sink, parent, text, false)
 	return nil
 }
 
-func (o OfflineTwitch) CreateClip(context.Context) (TwitchClip, error) {
-	return TwitchClip{}, ErrTwitchOffline
+// RecordSent puts a chat line the module in ctx sent into the chat sink (the
+// panel's chat console, GET /api/chat, the engine.chat.sent event): the one
+// place sent chat is recorded, by OfflineTwitch and by whatever Twitch
+// forwards to a real client. replyTo is the message answered ("" for none);
+// online is false when nothing left the machine. A nil sink records nothing.
+func RecordSent(ctx context.Context, sink *engine.ChatSink, replyTo, text string, online bool) {
+	if sink != nil {
+		sink.Add(engine.ChatMessage{Module: ModuleFrom(ctx), Text: text, ReplyTo: replyTo, Online: online})
+	}
 }
 
-func (o OfflineTwitch) Stream(context.Context) (TwitchStream, error) { return TwitchStream{}, nil }
+func (o OfflineTwitch) CreateClip(context.Context) (twitch.Clip, error) {
+	return twitch.Clip{}, ErrTwitchOffline
+}
 
-func (o OfflineTwitch) User(context.Context, string) (TwitchUser, error) {
-	return TwitchUser{}, ErrTwitchOffline
+func (o OfflineTwitch) Stream(context.Context) (twitch.Stream, error) { return twitch.Stream{}, nil }
+
+func (o OfflineTwitch) User(context.Context, string) (twitch.User, error) {
+	return twitch.User{}, ErrTwitchOffline
 }
 
 func (o OfflineTwitch) TwitchAction(context.Context, TwitchAction) (any, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/starstreamer/starstreamer/bindings"
 	"github.com/starstreamer/starstreamer/engine"
+	"github.com/starstreamer/starstreamer/platform/twitch"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -174,7 +175,7 @@ func (a *testAPI) user(L *lua.LState, v lua.LValue) map[string]any {
 		u["display_name"] = strings.ToUpper(login[:1]) + login[1:]
 	}
 	a.env.twitch.mu.Lock()
-	a.env.twitch.users[login] = bindings.TwitchUser{ID: fmt.Sprint(u["id"]), Login: login, DisplayName: fmt.Sprint(u["display_name"])}
+	a.env.twitch.users[login] = twitch.User{ID: fmt.Sprint(u["id"]), Login: login, DisplayName: fmt.Sprint(u["display_name"])}
 	a.env.twitch.mu.Unlock()
 	return u
 }
@@ -296,7 +297,7 @@ func (a *testAPI) overlayData(L *lua.LState, _ int) int {
 // t.stream{live=true, started_ago=3600, title=..., game=..., viewers=...}
 func (a *testAPI) stream(L *lua.LState, b int) int {
 	t := L.CheckTable(b + 1)
-	s := bindings.TwitchStream{
+	s := twitch.Stream{
 		Live:  lua.LVAsBool(t.RawGetString("live")),
 		Title: lua.LVAsString(t.RawGetString("title")),
 		Game:  lua.LVAsString(t.RawGetString("game")),

@@ -12,6 +12,7 @@ import (
 	"github.com/starstreamer/starstreamer/bindings"
 	"github.com/starstreamer/starstreamer/engine"
 	"github.com/starstreamer/starstreamer/overlay"
+	"github.com/starstreamer/starstreamer/platform/twitch"
 )
 
 // Start is the fake clock's time at the beginning of every test.
@@ -46,11 +47,11 @@ type Sent struct {
 type fakeTwitch struct {
 	mu       sync.Mutex
 	sent     []Sent
-	stream   bindings.TwitchStream
-	clip     bindings.TwitchClip
+	stream   twitch.Stream
+	clip     twitch.Clip
 	clipErr  error
 	clips    int
-	users    map[string]bindings.TwitchUser
+	users    map[string]twitch.User
 	actions  []recordedAction
 	actErr   map[string]string // by binding name: the error the action fails with
 	inflight atomic.Int64
@@ -63,8 +64,8 @@ type recordedAction struct {
 }
 
 func newFakeTwitch() *fakeTwitch {
-	return &fakeTwitch{users: map[string]bindings.TwitchUser{},
-		clip: bindings.TwitchClip{ID: "clip1", URL: "https://clips.twitch.tv/clip1", EditURL: "https://clips.twitch.tv/clip1/edit"}}
+	return &fakeTwitch{users: map[string]twitch.User{},
+		clip: twitch.Clip{ID: "clip1", URL: "https://clips.twitch.tv/clip1", EditURL: "https://clips.twitch.tv/clip1/edit"}}
 }
 
 func (f *fakeTwitch) record(ctx context.Context, parent, text string) error {
@@ -84,7 +85,7 @@ func (f *fakeTwitch) Reply(ctx context.Context, parent, text string) error {
 	return f.record(ctx, parent, text)
 }
 
-func (f *fakeTwitch) CreateClip(context.Context) (bindings.TwitchClip, error) {
+func (f *fakeTwitch) CreateClip(context.Context) (twitch.Clip, error) {
 	f.inflight.Add(1)
 	defer f.inflight.Add(-1)
 	f.mu.Lock()
@@ -93,13 +94,13 @@ func (f *fakeTwitch) CreateClip(context.Context) (bindings.TwitchClip, error) {
 	return f.clip, f.clipErr
 }
 
-func (f *fakeTwitch) Stream(context.Context) (bindings.TwitchStream, error) {
+func (f *fakeTwitch) Stream(context.Context) (twitch.Stream, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.stream, nil
 }
 
-func (f *fakeTwitch) User(_ context.Context, login string) (bindings.TwitchUser, error) {
+func (f *fakeTwitch) User(_ context.Context, login string) (twitch.User, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	u, ok := f.users[strings.ToLower(login)]
