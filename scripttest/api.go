@@ -1,8 +1,10 @@
 package scripttest
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"reflect"
 	"sort"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/starstreamer/starstreamer/bindings"
 	"github.com/starstreamer/starstreamer/engine"
+	"github.com/starstreamer/starstreamer/platform/httpc"
 	"github.com/starstreamer/starstreamer/platform/twitch"
 	lua "github.com/yuin/gopher-lua"
 )
@@ -39,6 +42,7 @@ func (a *testAPI) table(L *lua.LState) *lua.LTable {
 		"sent": a.sent, "messages": a.messages, "clear": a.clear, "obs": a.obsCalls,
 		"alerts": a.alerts, "overlay_data": a.overlayData,
 		"stream": a.stream, "clip_error": a.clipError,
+		"http": a.httpRequests, "http_answer": a.httpAnswer,
 		"twitch_actions": a.twitchActions, "twitch_error": a.twitchError,
 		"store": a.store, "set_store": a.setStore, "config": a.config,
 		"reload": a.reload, "restart": a.restart, "load": a.load, "errors": a.errors,
@@ -311,6 +315,53 @@ func (a *testAPI) stream(L *lua.LState, b int) int {
 	a.env.twitch.mu.Lock()
 	a.env.twitch.stream = s
 	a.env.twitch.mu.Unlock()
+	return 0
+}
+
+// t.http() -> {{module, method, url, headers, body, json}, ...}: every
+// http.* request of the test, in order (headers with lower-case names, json
+// the decoded body when it is JSON).
+func (a *testAPI) httpRequests(L *lua.LState, _ int) int {
+	out := L.NewTable()
+	for _, r := range a.env.web.list() {
+		m := map[string]any{"module": r.Module, "method": r.Method, "url": r.URL, "headers": r.Headers, "body": r.Body}
+		var j any
+		if json.Unmarshal([]byte(r.Body), &j) == nil {
+			m["json"] = j
+		}
+		out.Append(bindings.ToLua(L, m))
+	}
+	L.Push(out)
+	return 1
+}
+
+// t.http_answer{ status, body, json, headers } answers every later http.*
+// request (default 204, no body); t.http_answer{ error = "text" } makes them
+// fail with that error.
+func (a *testAPI) httpAnswer(L *lua.LState, b int) int {
+	t := L.CheckTable(b + 1)
+	resp := httpc.Response{Header: http.Header{}}
+	if v, ok := t.RawGetString("status").(lua.LNumber); ok {
+		resp.Status = int(v)
+	}
+	if v, ok := t.RawGetString("body").(lua.LString); ok {
+		resp.Body = []byte(v)
+	}
+	if v := t.RawGetString("json"); v != lua.LNil {
+		j, err := json.Marshal(goValue(v))
+		if err != nil {
+			L.ArgError(b+1, "json: "+err.Error())
+		}
+		resp.Body = j
+		resp.Header.Set("Content-Type", "application/json")
+	}
+	if h, ok := t.RawGetString("headers").(*lua.LTable); ok {
+		h.ForEach(func(k, v lua.LValue) { resp.Header.Set(k.String(), v.String()) })
+	}
+	a.env.web.mu.Lock()
+	a.env.web.answer = resp
+	a.env.web.err = lua.LVAsString(t.RawGetString("error"))
+	a.env.web.mu.Unlock()
 	return 0
 }
 

@@ -5,7 +5,8 @@
 // There are a few central types: Run (what `starstreamer test [path]` and the
 // repository's Go test call), the per-test env (a whole engine: bus, registry,
 // the Lua runtime, a temporary store), and the fakes it is built with: a
-// Twitch that records what was sent, an OBS that records requests, and a
+// Twitch that records what was sent, an OBS that records requests, a web
+// that records http.* requests and answers them (t.http, t.http_answer), and a
 // clock that only moves when a test says so.
 //
 // A test file is plain Lua (not a module) with a small API:

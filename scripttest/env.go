@@ -31,6 +31,7 @@ type env struct {
 	twitch  *fakeTwitch
 	obs     *fakeOBS
 	overlay *fakeOverlay
+	web     *fakeWeb
 	log     *slog.Logger
 	mark    int // index into twitch.sent of the current step
 }
@@ -83,6 +84,7 @@ func newEnv(root string, log *slog.Logger) (*env, error) {
 	e := &env{root: root, dbDir: dbDir, store: st, clock: &clock{now: Start},
 		twitch: newFakeTwitch(), obs: &fakeOBS{scene: "Main"}, log: log}
 	e.overlay = &fakeOverlay{bus: func() *engine.Bus { return e.bus }}
+	e.web = &fakeWeb{}
 	if err := e.start(); err != nil {
 		st.Close()
 		os.RemoveAll(dbDir)
@@ -101,6 +103,7 @@ func (e *env) start() error {
 			c.Now = e.clock.Now
 			c.BotNames = []string{"starstreamer"}
 			c.Overlay = e.overlay
+			c.Web = e.web.client
 		},
 		Loader: func(rt engine.Loader) engine.Loader {
 			e.loader = &loader{rt: rt, insts: map[string]engine.Instance{}}
@@ -179,8 +182,8 @@ func (e *env) settle() error {
 				_, _ = e.reg.Call(context.Background(), m.Name+".\x00barrier", nil)
 			}
 		}
-		busy := e.twitch.inflight.Load() > 0
-		sig := e.twitch.count() + len(e.obs.list())
+		busy := e.twitch.inflight.Load() > 0 || e.web.inflight.Load() > 0
+		sig := e.twitch.count() + len(e.obs.list()) + len(e.web.list())
 		for _, in := range e.loader.instances() {
 			s := in.Status()
 			busy = busy || s.Running > 0

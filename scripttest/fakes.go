@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +14,7 @@ import (
 	"github.com/starstreamer/starstreamer/bindings"
 	"github.com/starstreamer/starstreamer/engine"
 	"github.com/starstreamer/starstreamer/overlay"
+	"github.com/starstreamer/starstreamer/platform/httpc"
 	"github.com/starstreamer/starstreamer/platform/twitch"
 )
 
@@ -262,4 +265,73 @@ func (o *fakeOverlay) list() ([]overlay.Alert, []overlaySend) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return append([]overlay.Alert(nil), o.alerts...), append([]overlaySend(nil), o.sent...)
+}
+
+// webRequest is one http.* request a module made.
+type webRequest struct {
+	Module, Method, URL string
+	Headers             map[string]any
+	Body                string
+}
+
+// fakeWeb stands in for the web: every module's http.* requests are
+// recorded (with the declared hosts checked as the real client does) and
+// answered with the test's answer, 204 without one.
+type fakeWeb struct {
+	mu       sync.Mutex
+	requests []webRequest
+	answer   httpc.Response
+	err      string
+	inflight atomic.Int64
+}
+
+// client is bindings.Config.Web: one module's view of the fake.
+func (w *fakeWeb) client(module string, hosts []string) bindings.Web {
+	return &fakeWebClient{web: w, module: module, hosts: hosts}
+}
+
+func (w *fakeWeb) list() []webRequest {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]webRequest(nil), w.requests...)
+}
+
+type fakeWebClient struct {
+	web    *fakeWeb
+	module string
+	hosts  []string
+}
+
+func (c *fakeWebClient) Close() {}
+
+func (c *fakeWebClient) Do(ctx context.Context, r httpc.Request) (*httpc.Response, error) {
+	c.web.inflight.Add(1)
+	defer c.web.inflight.Add(-1)
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(c.hosts, httpc.NormalizeHost(u.Hostname())) {
+		return nil, fmt.Errorf("%w: %s", httpc.ErrUndeclaredHost, u.Hostname())
+	}
+	headers := map[string]any{}
+	for k, v := range r.Header {
+		headers[strings.ToLower(k)] = strings.Join(v, ", ")
+	}
+	method := strings.ToUpper(r.Method)
+	if method == "" {
+		method = "GET"
+	}
+	w := c.web
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.requests = append(w.requests, webRequest{Module: c.module, Method: method, URL: r.URL, Headers: headers, Body: string(r.Body)})
+	if w.err != "" {
+		return nil, errors.New(w.err)
+	}
+	a := w.answer
+	if a.Status == 0 {
+		a.Status = 204
+	}
+	return &httpc.Response{Status: a.Status, Header: a.Header.Clone(), Body: append([]byte(nil), a.Body...)}, nil
 }
