@@ -25,9 +25,6 @@ import (
 	"github.com/starstreamer/starstreamer/web"
 )
 
-// knownBots are chat bots filter.not_bot() skips besides our own login.
-var knownBots = []string{"nightbot", "streamelements", "streamlabs", "moobot", "fossabot", "wizebot", "soundalerts", "sery_bot"}
-
 // Config is what the engine is built from. Main fills it from the command
 // line; tests fill the fields they need (zero values are the defaults).
 type Config struct {
@@ -162,7 +159,7 @@ func New(cfg Config) (_ *Engine, err error) {
 		Bus: e.Bus, Store: e.Store, Logger: log, Chat: e.Chat,
 		HandlerBudget: cfg.HandlerTimeout, HeapLimit: cfg.HeapLimit,
 		Twitch: cfg.TwitchAPI, OBS: cfg.OBSAPI,
-		BotNames: append([]string{}, knownBots...), Stdlib: stdlib.Source,
+		Stdlib: stdlib.Source,
 	}
 	if e.Overlays != nil {
 		rc.Overlay = e.Overlays
@@ -244,7 +241,7 @@ func (e *Engine) buildConnections(rc *bindings.Config) error {
 		e.platforms["twitch"] = func() string { return "connected" }
 	} else {
 		h := twitchHolder{m: m, sink: e.Chat}
-		rc.Twitch, rc.BotLogin = h, h.BotLogin
+		rc.Twitch, rc.BotAccount = h, h.BotAccount
 		e.platforms["twitch"] = func() string { return m.Status().Twitch.State }
 	}
 	if cfg.OBSAPI != nil {

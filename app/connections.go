@@ -85,19 +85,15 @@ func (h twitchHolder) User(ctx context.Context, login string) (twitch.User, erro
 	return c.User(ctx, login)
 }
 
-// BotLogin is the login of a separate bot account the current client chats
-// as; "" when offline or when the bot is the broadcaster's own account (then
-// data.from_bot marks the bot's lines).
-func (h twitchHolder) BotLogin() string {
+// BotAccount is the login the current client chats as and its channel
+// ("", "" when offline); filter.not_bot() decides from them (bindings/bots.go).
+func (h twitchHolder) BotAccount() (login, channel string) {
 	c := h.current()
 	if c == nil {
-		return ""
+		return "", ""
 	}
 	info := c.Info()
-	if info.BotLogin == info.Channel {
-		return ""
-	}
-	return info.BotLogin
+	return info.BotLogin, info.Channel
 }
 
 // obsHolder is the bindings' OBS for the engine's whole life: it hands each

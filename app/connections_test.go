@@ -31,7 +31,7 @@ func TestHoldersWithoutClients(t *testing.T) {
 	if got := sink.Recent(); len(got) != 1 || got[0].Text != "hi" || got[0].Online {
 		t.Fatalf("chat sink = %+v", got)
 	}
-	if tw.BotLogin() != "" {
+	if login, _ := tw.BotAccount(); login != "" {
 		t.Error("a bot login with no client")
 	}
 	ob := obsHolder{m: m}

@@ -9,11 +9,11 @@
 // (scripttest) and the Go tests of bindings and web all build their engine
 // with New, so a new part is wired once.
 //
-// The package also holds what only the wiring needs: the list of well-known
-// chat bots and the holders that present the connection manager's Twitch and
-// OBS clients to the bindings (connections.go: each call goes to the client
-// of the moment, so the panel can switch connections without restarting a
-// module; sent chat is recorded in the chat sink). The clients themselves,
+// The package also holds what only the wiring needs: the holders that
+// present the connection manager's Twitch and OBS clients to the bindings
+// (connections.go: each call goes to the client of the moment, so the panel
+// can switch connections without restarting a module; sent chat is recorded
+// in the chat sink, bindings.RecordSent). The clients themselves,
 // their settings and the Twitch login belong to package connections.
 //
 // # Caveats

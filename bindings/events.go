@@ -73,22 +73,7 @@ func (in *instance) installEvents(L *lua.LState) {
 	level("moderator", levelModerator)
 	level("broadcaster", levelBroadcaster)
 	filt.RawSetString("not_bot", L.NewFunction(func(L *lua.LState) int {
-		bots, self := in.rt.cfg.BotNames, in.rt.cfg.BotLogin
-		return pushFilter(L, "not_bot", func(e *engine.Event) bool {
-			if fromBot, _ := e.Data["from_bot"].(bool); fromBot {
-				return false // a line this engine sent (marked by the Twitch client)
-			}
-			u := eventUser(e)
-			if u == nil {
-				return true
-			}
-			name, _ := u["username"].(string)
-			name = strings.ToLower(name)
-			if self != nil && name != "" && name == self() {
-				return false
-			}
-			return !slices.Contains(bots, name)
-		})
+		return pushFilter(L, "not_bot", func(e *engine.Event) bool { return !in.rt.isBot(e) })
 	}))
 	filt.RawSetString("user", L.NewFunction(func(L *lua.LState) int {
 		var logins []string

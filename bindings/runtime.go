@@ -54,12 +54,13 @@ type Config struct {
 	Web  func(module string, hosts []string) Web
 	Chat *engine.ChatSink
 
-	// BotNames are logins filter.not_bot() treats as bots. Lower case.
+	// BotNames are logins filter.not_bot() treats as bots (bots.go). Lower
+	// case; nil: KnownBots.
 	BotNames []string
-	// BotLogin returns the login of a separate bot account the engine chats
-	// as, once known ("" when the bot is the broadcaster's own account: then
-	// only data.from_bot tells its lines); filter.not_bot() skips it too.
-	BotLogin func() string
+	// BotAccount returns the login the engine chats as and the channel, once
+	// known ("" before). filter.not_bot() skips that login unless it is the
+	// channel's own account (then only data.from_bot tells the bot's lines).
+	BotAccount func() (login, channel string)
 	// Now is the clock of cooldowns and os.time in tests; default time.Now.
 	Now func() time.Time
 	// Stdlib returns the Lua source of a require-able standard library module.

@@ -25,7 +25,7 @@ on_event("twitch.chat.message", { filter = filter.not_bot() }, function(event)
   twitch.send_message("heard " .. event.data.user.username)
 end)`}, func(c *Config) {
 		c.BotNames = []string{"nightbot"}
-		c.BotLogin = func() string { return "mybot" }
+		c.BotAccount = func() (string, string) { return "mybot", "streamer" }
 	})
 	for _, who := range []string{"nightbot", "MyBot", "viewer"} {
 		te.emit("twitch.chat.message", map[string]any{"user": map[string]any{"id": who, "username": who}, "message": "hi"})
