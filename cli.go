@@ -19,8 +19,8 @@ type command struct {
 var commands = []*command{
 	{name: "run", summary: "run the engine (the default command)",
 		about: `Runs the engine: loads every module of the scripts folder (and reloads
-each one when its file is saved), connects to Twitch and OBS when they are
-configured, and serves the web panel and API on --addr. Stop it with Ctrl-C:
+each one when its file is saved), connects to Twitch, OBS and Discord when they
+are configured, and serves the web panel and API on --addr. Stop it with Ctrl-C:
 every module's shutdown() runs before it exits.`},
 	{name: "twitch login", summary: "log in to Twitch with a device code and store the tokens",
 		about: `Prints a URL and a code: open the URL, sign in as the account the bot

@@ -34,6 +34,7 @@ import (
 	"github.com/starstreamer/starstreamer/app"
 	"github.com/starstreamer/starstreamer/connections"
 	"github.com/starstreamer/starstreamer/engine"
+	"github.com/starstreamer/starstreamer/platform/discord"
 	"github.com/starstreamer/starstreamer/platform/obs"
 	"github.com/starstreamer/starstreamer/platform/twitch"
 	"github.com/starstreamer/starstreamer/scripttest"
@@ -79,6 +80,11 @@ type options struct {
 	twitchSubsURL  string
 	obsAddr        string
 	obsPassword    string
+	discordToken   string
+	discordGuild   string
+	discordChans   string
+	discordAPIURL  string
+	discordGateway string
 	logLevel       string
 	backups        int
 	given          map[string]bool // flags given on the command line or in the environment
@@ -108,6 +114,11 @@ func newFlagSet(c *command) (*flag.FlagSet, *options) {
 	all.StringVar(&o.twitchSubsURL, "twitch-subscriptions-url", "", "EventSub subscriptions endpoint (default: the API URL + /eventsub/subscriptions)")
 	all.StringVar(&o.obsAddr, "obs-addr", "127.0.0.1:4455", "obs-websocket address (empty: OBS off)")
 	all.StringVar(&o.obsPassword, "obs-password", "", "obs-websocket password")
+	all.StringVar(&o.discordToken, "discord-token", "", "Discord bot token (empty: Discord off; a secret, never logged)")
+	all.StringVar(&o.discordGuild, "discord-guild", "", "id of the Discord server (guild) the bot serves")
+	all.StringVar(&o.discordChans, "discord-channels", "", "comma-separated ids of the channels the bot may post in (empty: any channel of the guild)")
+	all.StringVar(&o.discordAPIURL, "discord-api-url", discord.DefaultAPIURL, "Discord REST base URL")
+	all.StringVar(&o.discordGateway, "discord-gateway-url", "", "Discord gateway WebSocket URL (empty: ask the REST API)")
 	all.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	all.IntVar(&o.backups, "backups", engine.DefaultBackupKeep, "backups of the store to keep in backups/ beside it: one at start, one a day (0: none)")
 	fs := flag.NewFlagSet("starstreamer "+c.name, flag.ContinueOnError)
@@ -291,9 +302,21 @@ func (o *options) appConfig(log *slog.Logger) app.Config {
 		OBS:        obs.Config{Addr: o.givenValue("obs-addr", o.obsAddr), Password: o.givenValue("obs-password", o.obsPassword), Logger: log.With("platform", "obs")},
 		OBSOff:     o.given["obs-addr"] && o.obsAddr == "",
 		OBSDefault: obs.DefaultAddr,
+		Discord:    discordConfig(o),
 		Logger:     log,
 		BackupKeep: backupKeep(o.backups),
 	}
+}
+
+// discordConfig is the Discord bot's configuration from the command line.
+func discordConfig(o *options) discord.Config {
+	var chans []string
+	for _, c := range strings.Split(o.discordChans, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			chans = append(chans, c)
+		}
+	}
+	return discord.Config{Token: o.discordToken, Guild: o.discordGuild, Channels: chans, APIURL: o.discordAPIURL, GatewayURL: o.discordGateway}
 }
 
 // backupKeep maps --backups (0: none) to app.Config.BackupKeep (negative: none).

@@ -19,6 +19,7 @@ import (
 	"github.com/starstreamer/starstreamer/connections"
 	"github.com/starstreamer/starstreamer/engine"
 	"github.com/starstreamer/starstreamer/overlay"
+	"github.com/starstreamer/starstreamer/platform/discord"
 	"github.com/starstreamer/starstreamer/platform/obs"
 	"github.com/starstreamer/starstreamer/platform/twitch"
 	"github.com/starstreamer/starstreamer/stdlib"
@@ -59,6 +60,11 @@ type Config struct {
 	OBS        obs.Config
 	OBSOff     bool
 	OBSDefault string
+
+	// Discord is the Discord bot's configuration; without a Token Discord
+	// stays off (discord.* calls fail with a clear error). The token is a
+	// secret: never logged, never shown by the panel.
+	Discord discord.Config
 
 	// Overlays is the folder of the browser-source overlays (one sub-folder
 	// each; created, with the shipped alerts overlay, if missing); "" serves
@@ -105,6 +111,8 @@ type Engine struct {
 	// Connections owns the Twitch and OBS clients and switches them at run
 	// time (the panel's Connections page); Start starts it.
 	Connections *connections.Manager
+	// Discord is the Discord bot's client; nil when Discord is off.
+	Discord *discord.Client
 
 	cfg       Config
 	log       *slog.Logger
@@ -165,6 +173,9 @@ func New(cfg Config) (_ *Engine, err error) {
 		rc.Overlay = e.Overlays
 	}
 	if err := e.buildConnections(&rc); err != nil {
+		return nil, err
+	}
+	if err := e.buildDiscord(&rc); err != nil {
 		return nil, err
 	}
 	if cfg.Runtime != nil {
@@ -360,6 +371,15 @@ func Run(ctx context.Context, cfg Config) error {
 	// sends meanwhile, however long the modules before it take to load.
 	e.Bus.Hold()
 	e.Connections.Start(ctx)
+	if e.Discord != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.Discord.Run(ctx); err != nil {
+				log.Warn("Discord is off", "err", err)
+			}
+		}()
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -1,6 +1,6 @@
 // Package app assembles StarStreamer from its parts, in one place:
 //
-//	store -> bus -> overlays -> platforms (Twitch, OBS) -> Lua runtime -> registry -> watcher -> web
+//	store -> bus -> overlays -> platforms (Twitch, OBS, Discord) -> Lua runtime -> registry -> watcher -> web
 //
 // New builds the parts from a Config without starting anything; Run builds
 // them, starts the platform clients and the panel, loads every module and
@@ -15,6 +15,9 @@
 // can switch connections without restarting a module; sent chat is recorded
 // in the chat sink, bindings.RecordSent). The clients themselves,
 // their settings and the Twitch login belong to package connections.
+// The Discord bot (discord.go) is built from Config.Discord alone (flags and
+// environment; it is not on the Connections page): with no token it stays
+// off, and Run starts it with the other clients.
 //
 // # Caveats
 //

@@ -198,6 +198,7 @@ type Module interface {
 	Twitch() Twitch
 	OBS() OBS         // nil when OBS is not configured
 	Overlay() Overlay // nil when the engine runs without overlays
+	Discord() Discord // nil when Discord is not configured
 	// Web returns a new web client for the declared hosts (see Config.Web).
 	Web(hosts []string) Web
 }
@@ -219,6 +220,7 @@ func (m moduleView) OnStop(f func())          { m.in.cleanups = append(m.in.clea
 func (m moduleView) Twitch() Twitch           { return m.in.rt.twitch() }
 func (m moduleView) OBS() OBS                 { return m.in.rt.cfg.OBS }
 func (m moduleView) Overlay() Overlay         { return m.in.rt.cfg.Overlay }
+func (m moduleView) Discord() Discord         { return m.in.rt.cfg.Discord }
 func (m moduleView) Web(hosts []string) Web {
 	if f := m.in.rt.cfg.Web; f != nil {
 		return f(m.in.name, hosts)

@@ -49,6 +49,8 @@ type Config struct {
 	OBS    OBS    // nil: offline (obs.* calls fail with a clear error)
 	// Overlay is the overlay server; nil: overlay.* calls return an error.
 	Overlay Overlay
+	// Discord is the Discord bot; nil: discord.* calls return an error.
+	Discord Discord
 	// Web makes the client a module's http.* calls go through, for the
 	// hosts it declared; nil: the guarded client of platform/httpc.
 	Web  func(module string, hosts []string) Web

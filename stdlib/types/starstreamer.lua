@@ -39,6 +39,7 @@ log = {}
 twitch = {}
 twitch.rewards = {}
 obs = {}
+discord = {}
 overlay = {}
 http = {}
 
@@ -779,6 +780,40 @@ function obs.stop_record() end
 ---@return any result
 ---@return string? err
 function obs.call(request_type, fields) end
+
+---Posts a message (text, an embed, or both: content is the text) in a channel of the guild. Mentions never ping.
+---
+---Context: handler · permission: discord · yields
+---@param channel_id any
+---@param text | { content any
+---@param title any
+---@param description any
+---@param url any
+---@param color any
+---@param fields table
+---@param footer any
+---@param image } any
+---@return any result
+---@return string? err
+function discord.send(channel_id, text | { content, title, description, url, color, fields, footer, image }) end
+
+---Answers a discord.message event (or a command's event from Discord) in its channel, as a reply to it.
+---
+---Context: handler · permission: discord · yields
+---@param event Event
+---@param text string
+---@return any result
+---@return string? err
+function discord.reply(event, text) end
+
+---Adds a reaction to a discord.message event's message: a unicode emoji ("👍") or a custom one as name:id.
+---
+---Context: handler · permission: discord · yields
+---@param event Event
+---@param emoji any
+---@return any result
+---@return string? err
+function discord.react(event, emoji) end
 
 ---overlay.alert{ overlay, kind, title, text, image, sound, accent, duration } queues an on-screen alert on an overlay (default "alerts"): shown one at a time, in order, for duration seconds (0.5-60, default 6) in the OBS browser sources of that overlay. kind (follow, sub, raid, ...) picks the look; title is the small line, text the big one; image and sound are files of the media folder; accent a colour such as "#9146ff". While no browser source is open, alerts wait (up to 50). Returns the alert's id; overlay.alert.shown and overlay.alert.done events with that id follow.
 ---

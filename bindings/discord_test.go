@@ -1,0 +1,90 @@
+package bindings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// recDiscord records what discord.* calls hand to the Discord client.
+type recDiscord struct {
+	mu    sync.Mutex
+	calls []string
+	fail  error
+}
+
+func (r *recDiscord) Send(ctx context.Context, channel, text string, embed map[string]any) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, fmt.Sprintf("send %s %q %v", channel, text, embed))
+	return "m1", r.fail
+}
+
+func (r *recDiscord) Reply(ctx context.Context, channel, messageID, text string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, fmt.Sprintf("reply %s %s %q", channel, messageID, text))
+	return "m2", r.fail
+}
+
+func (r *recDiscord) React(ctx context.Context, channel, messageID, emoji string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, fmt.Sprintf("react %s %s %s", channel, messageID, emoji))
+	return r.fail
+}
+
+const discordScript = `module { name = "dc", permissions = { "discord", "twitch.chat" } }
+on_event("discord.message", function(e)
+  local a, err1 = discord.reply(e, "hi " .. e.data.author.display_name)
+  local b, err2 = discord.react(e, "👍")
+  local c, err3 = discord.send(e.data.channel, { content = "txt", title = "T", color = 255 })
+  local d, err4 = discord.send(e.data.channel, "plain")
+  twitch.send_message(table.concat({ tostring(a), tostring(err1), tostring(b), tostring(err2), tostring(c), tostring(err3), tostring(d), tostring(err4) }, " "))
+end)
+`
+
+var discordEvent = map[string]any{"channel": "c1", "message_id": "m0", "content": "x", "guild": "g",
+	"author": map[string]any{"id": "7", "username": "ada", "display_name": "Ada", "roles": []any{}, "bot": false, "owner": false}}
+
+func TestDiscordBindingsHandTheEventToTheClient(t *testing.T) {
+	rec := &recDiscord{}
+	te := newTestEngine(t, map[string]string{"dc.lua": discordScript}, func(c *Config) { c.Discord = rec })
+	te.emit("discord.message", discordEvent)
+	te.waitChat("m2 nil true nil m1 nil m1 nil")
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	want := []string{`reply c1 m0 "hi Ada"`, `react c1 m0 👍`, `send c1 "txt" map[color:255 title:T]`, `send c1 "plain" map[]`}
+	if fmt.Sprint(rec.calls) != fmt.Sprint(want) {
+		t.Fatalf("calls\n%v\nwant\n%v", rec.calls, want)
+	}
+}
+
+func TestDiscordErrorsAreReturnedNotRaised(t *testing.T) {
+	rec := &recDiscord{fail: errors.New("discord: the bot may not speak in this channel")}
+	te := newTestEngine(t, map[string]string{"dc.lua": discordScript}, func(c *Config) { c.Discord = rec })
+	te.emit("discord.message", discordEvent)
+	te.waitChat("nil discord: the bot may not speak in this channel nil discord: the bot may not speak in this channel nil discord: the bot may not speak in this channel nil discord: the bot may not speak in this channel")
+	te2 := newTestEngine(t, map[string]string{"dc.lua": discordScript})
+	te2.emit("discord.message", discordEvent)
+	te2.waitChat("nil " + ErrDiscordOffline.Error())
+}
+
+func TestDiscordNeedsItsPermissionAndAMessage(t *testing.T) {
+	for _, tc := range []struct{ name, code, want string }{
+		{"no permission", `module { name = "m", permissions = { "twitch.chat" } }
+on_event("go", function() local ok, err = pcall(discord.send, "c", "x") twitch.send_message(tostring(err)) end)`, `needs the "discord" permission`},
+		{"not a message event", `module { name = "m", permissions = { "discord", "twitch.chat" } }
+on_event("go", function(e) local ok, err = pcall(discord.reply, e, "x") twitch.send_message(tostring(err)) end)`, "expected a discord.message event"},
+		{"neither text nor table", `module { name = "m", permissions = { "discord", "twitch.chat" } }
+on_event("go", function(e) local ok, err = pcall(discord.send, "c", 5) twitch.send_message(tostring(err)) end)`, "expected a text or an embed table"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			te := newTestEngine(t, map[string]string{"m.lua": tc.code}, func(c *Config) { c.Discord = &recDiscord{} })
+			te.emit("go", nil)
+			te.waitChat(tc.want)
+		})
+	}
+}
