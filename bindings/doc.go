@@ -55,6 +55,13 @@
 // settings tables are checked against their known keys. Reading
 // (followers, is_following, is_subscribed) needs no permission.
 //
+// The http group (http.go) is gated per host: http:HOST is a permission
+// family (Permission.Family), one permission per declared host. Its client,
+// made at the module's first request from the hosts it declared, is
+// Config.Web (platform/httpc's guarded client by default: declared hosts
+// only, resolved addresses checked in the dialer, capped body, time and
+// concurrency); the host is checked with Need before the request leaves.
+//
 // A binding that acts outside the VM (sends, stores, emits, calls another
 // module, reaches the network) first calls in.acts(L, "name"): the top level
 // of a script may not act (nor wait), so loading a module, to inspect a pasted

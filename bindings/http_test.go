@@ -117,6 +117,13 @@ on_event("go", function() local ok, err = pcall(http.request, { url = "http://12
 	}
 }
 
+func TestHTTPPermissionWithSchemeOrPortSaysTheShape(t *testing.T) {
+	te := newTestEngine(t, map[string]string{"m.lua": `module { name = "m", permissions = { "http:https://discord.com/api" } }`})
+	if st := te.module("m"); !strings.Contains(st.LastError, `http:HOST takes a lower-case host name or address without scheme, port or path, e.g. "http:discord.com"`) {
+		t.Fatalf("module state %+v", st)
+	}
+}
+
 func TestHTTPPermissionFamily(t *testing.T) {
 	for p, want := range map[string]bool{
 		"http:discord.com": true, "http:127.0.0.1": true, "http:::1": true, "http:localhost": true,

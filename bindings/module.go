@@ -103,6 +103,9 @@ func (in *instance) luaModule(L *lua.LState) int {
 		L.ArgError(1, "module.cooldown_reply must be a text or true (the default text)")
 	}
 	for _, p := range in.info.Permissions {
+		if host, ok := strings.CutPrefix(p, "http:"); ok && !knownPermission(p) {
+			L.ArgError(1, fmt.Sprintf("permission %q: http:HOST takes a lower-case host name or address without scheme, port or path, e.g. \"http:discord.com\" (not %q)", p, host))
+		}
 		if !knownPermission(p) {
 			L.ArgError(1, fmt.Sprintf("unknown permission %q (known: %s)", p, strings.Join(permissionNames(), ", ")))
 		}

@@ -234,3 +234,16 @@ func TestValidHost(t *testing.T) {
 		}
 	}
 }
+
+// TestSystemResolverPathChecksTheResolvedAddress: without an injected
+// Lookup the dialer resolves the name itself and Control still sees the
+// resolved address: localhost declared is reached through the system's
+// resolver (loopback is allowed for it; other names are covered by
+// TestAllowedAddresses and the injected Lookup cases).
+func TestSystemResolverPathChecksTheResolvedAddress(t *testing.T) {
+	_, port := server(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	c := New(Options{Hosts: []string{"localhost"}})
+	if resp, err := c.Do(context.Background(), Request{URL: "http://localhost:" + port + "/"}); err != nil || string(resp.Body) != "ok" {
+		t.Fatalf("localhost declared: %v %v", resp, err)
+	}
+}
