@@ -85,6 +85,7 @@ type options struct {
 	discordChans   string
 	discordAPIURL  string
 	discordGateway string
+	discordMods    string
 	logLevel       string
 	backups        int
 	given          map[string]bool // flags given on the command line or in the environment
@@ -119,6 +120,7 @@ func newFlagSet(c *command) (*flag.FlagSet, *options) {
 	all.StringVar(&o.discordChans, "discord-channels", "", "comma-separated ids of the channels the bot may post in (empty: any channel of the guild)")
 	all.StringVar(&o.discordAPIURL, "discord-api-url", discord.DefaultAPIURL, "Discord REST base URL")
 	all.StringVar(&o.discordGateway, "discord-gateway-url", "", "Discord gateway WebSocket URL (empty: ask the REST API)")
+	all.StringVar(&o.discordMods, "discord-moderator-roles", strings.Join(discord.DefaultModeratorRoles, ","), "comma-separated Discord role names that count as moderator for commands (the guild owner is the broadcaster)")
 	all.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	all.IntVar(&o.backups, "backups", engine.DefaultBackupKeep, "backups of the store to keep in backups/ beside it: one at start, one a day (0: none)")
 	fs := flag.NewFlagSet("starstreamer "+c.name, flag.ContinueOnError)
@@ -310,13 +312,17 @@ func (o *options) appConfig(log *slog.Logger) app.Config {
 
 // discordConfig is the Discord bot's configuration from the command line.
 func discordConfig(o *options) discord.Config {
-	var chans []string
-	for _, c := range strings.Split(o.discordChans, ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			chans = append(chans, c)
+	list := func(s string) []string {
+		out := []string{}
+		for _, c := range strings.Split(s, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				out = append(out, c)
+			}
 		}
+		return out
 	}
-	return discord.Config{Token: o.discordToken, Guild: o.discordGuild, Channels: chans, APIURL: o.discordAPIURL, GatewayURL: o.discordGateway}
+	return discord.Config{Token: o.discordToken, Guild: o.discordGuild, Channels: list(o.discordChans),
+		APIURL: o.discordAPIURL, GatewayURL: o.discordGateway, ModeratorRoles: list(o.discordMods)}
 }
 
 // backupKeep maps --backups (0: none) to app.Config.BackupKeep (negative: none).

@@ -30,6 +30,25 @@ type commandTrigger struct {
 	minArgs      int
 	description  string
 	priority     int
+	platforms    []string // event types it answers: twitch.chat.message and/or discord.message
+}
+
+// commandPlatforms maps the names of the platforms option to the chat event
+// each one answers.
+var commandPlatforms = map[string]string{"twitch": "twitch.chat.message", "discord": "discord.message"}
+
+// commandText is the text of a chat event: data.message on Twitch, data.content
+// on Discord.
+func commandText(e *engine.Event) string {
+	if e.Data == nil {
+		return ""
+	}
+	if e.Type == "discord.message" {
+		s, _ := e.Data["content"].(string)
+		return s
+	}
+	s, _ := e.Data["message"].(string)
+	return s
 }
 
 func (ct *commandTrigger) names() []string { return append([]string{ct.name}, ct.aliases...) }
@@ -60,9 +79,29 @@ func (in *instance) newTrigger(L *lua.LState, name string, opts *lua.LTable) *co
 	if name == "" || strings.ContainsFunc(name, unicode.IsSpace) || len(name) > 64 {
 		L.ArgError(1, "command name must be one word such as \"!work\"")
 	}
-	ct := &commandTrigger{name: name, permName: "everyone"}
+	ct := &commandTrigger{name: name, permName: "everyone", platforms: []string{"twitch.chat.message"}}
 	if opts == nil {
 		return ct
+	}
+	switch v := opts.RawGetString("platforms").(type) {
+	case *lua.LNilType:
+	case *lua.LTable:
+		ct.platforms = nil
+		for i := 1; i <= v.Len(); i++ {
+			s, _ := v.RawGetInt(i).(lua.LString)
+			typ, ok := commandPlatforms[strings.ToLower(string(s))]
+			if !ok {
+				L.ArgError(2, "platforms must be a list of \"twitch\" and \"discord\"")
+			}
+			if !slices.Contains(ct.platforms, typ) {
+				ct.platforms = append(ct.platforms, typ)
+			}
+		}
+		if len(ct.platforms) == 0 {
+			L.ArgError(2, "platforms must name at least one of \"twitch\" and \"discord\"")
+		}
+	default:
+		L.ArgError(2, "platforms must be a list such as { \"twitch\", \"discord\" }")
 	}
 	num := func(k string) float64 {
 		switch v := opts.RawGetString(k).(type) {
@@ -193,7 +232,7 @@ const maxCommandLine = 2000
 // named reports whether e is a chat line whose first word is this command's
 // name or an alias. It has no side effects.
 func (ct *commandTrigger) named(e *engine.Event) bool {
-	msg, _ := e.Data["message"].(string)
+	msg := commandText(e)
 	if msg == "" || len(msg) > maxCommandLine {
 		return false
 	}
@@ -210,8 +249,7 @@ func (ct *commandTrigger) named(e *engine.Event) bool {
 // refusals that the user should hear (cooldown_reply, usage) in chat.
 func (in *instance) matchCommand(h *handler, e *engine.Event) (*commandMatch, bool) {
 	ct := h.trigger
-	msg, _ := e.Data["message"].(string)
-	_, args, rest := parseCommand(msg)
+	_, args, rest := parseCommand(commandText(e))
 	if userLevel(e) < ct.permission {
 		return nil, false
 	}
@@ -280,7 +318,17 @@ func (in *instance) replyAsync(e *engine.Event, text string) {
 		}()
 		ctx, cancel := context.WithTimeout(withModule(context.Background(), in.name), 30*time.Second)
 		defer cancel()
-		if err := in.rt.twitch().Reply(ctx, parent, text); err != nil {
+		var err error
+		if e.Type == "discord.message" {
+			err = ErrDiscordOffline
+			if d := in.rt.cfg.Discord; d != nil {
+				channel, _ := e.Data["channel"].(string)
+				_, err = d.Reply(ctx, channel, parent, text)
+			}
+		} else {
+			err = in.rt.twitch().Reply(ctx, parent, text)
+		}
+		if err != nil {
 			in.rt.log.Warn("chat reply failed", "module", in.name, "err", err)
 		}
 	}()

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // recDiscord records what discord.* calls hand to the Discord client.
@@ -87,4 +89,54 @@ on_event("go", function(e) local ok, err = pcall(discord.send, "c", 5) twitch.se
 			te.waitChat(tc.want)
 		})
 	}
+}
+
+func discordLine(text string, levels ...string) map[string]any {
+	author := map[string]any{"id": "7", "username": "ada", "display_name": "Ada", "roles": []any{}, "bot": false, "owner": false}
+	for _, l := range levels {
+		author[l] = true
+	}
+	return map[string]any{"channel": "c1", "message_id": "m-" + text, "content": text, "guild": "g", "author": author}
+}
+
+func TestCommandsAnswerDiscordOnlyWhenAsked(t *testing.T) {
+	rec := &recDiscord{}
+	te := newTestEngine(t, map[string]string{"m.lua": `module { name = "m", permissions = { "discord", "twitch.chat" } }
+command("!both", { platforms = { "twitch", "discord" } }, function(e, cmd) twitch.send_message("both " .. e.type .. " " .. cmd.rest) end)
+command("!tw", function(e) twitch.send_message("tw " .. e.type) end)
+command("!mod", { platforms = { "discord" }, permission = "moderator" }, function(e) twitch.send_message("mod " .. e.data.author.display_name) end)
+command("!slow", { platforms = { "discord" }, cooldown = 60, cooldown_reply = "wait {remaining}" }, function(e) twitch.send_message("slow ran") end)
+`}, func(c *Config) { c.Discord = rec })
+	te.emit("discord.message", discordLine("!both a b"))
+	te.waitChat("both discord.message a b")
+	te.chatLine("!both x")
+	te.waitChat("both twitch.chat.message x")
+	te.emit("discord.message", discordLine("!tw"))
+	te.emit("discord.message", discordLine("!mod"))
+	te.emit("discord.message", discordLine("!mod", "moderator"))
+	te.waitChat("mod Ada")
+	te.noChat("tw discord.message", 50*time.Millisecond)
+	if n := strings.Count(fmt.Sprint(te.chat.Recent()), "mod Ada"); n != 1 {
+		t.Errorf("!mod ran %d times, want once (for the moderator only)", n)
+	}
+	te.emit("discord.message", discordLine("!slow"))
+	te.waitChat("slow ran")
+	te.emit("discord.message", discordLine("!slow"))
+	for start := time.Now(); time.Since(start) < 3*time.Second; time.Sleep(5 * time.Millisecond) {
+		rec.mu.Lock()
+		got := fmt.Sprint(rec.calls)
+		rec.mu.Unlock()
+		if strings.Contains(got, `reply c1 m-!slow "wait`) {
+			return
+		}
+	}
+	t.Fatalf("the cooldown reply did not go to Discord: %v", rec.calls)
+}
+
+func TestCommandPlatformsMustBeKnown(t *testing.T) {
+	te := newTestEngine(t, map[string]string{"m.lua": `module { name = "m", permissions = { "twitch.chat" } }
+local ok, err = pcall(command, "!x", { platforms = { "youtube" } }, function() end)
+on_event("go", function() twitch.send_message(tostring(err)) end)`})
+	te.emit("go", nil)
+	te.waitChat(`platforms must be a list of "twitch" and "discord"`)
 }

@@ -16,11 +16,11 @@ var eventGroup = register(Group{
 		{Name: "on_event", Syntax: "on_event(types, [opts,] fn) -> handle", Context: "load, handler",
 			Summary: "Calls fn(event[, cmd]) for every event whose type matches types: one type, a glob such as \"twitch.*\", or a list. opts: priority (higher starts first), filter (a function or filter.*), trigger (trigger.command(...))."},
 		{Name: "off", Syntax: "off(handle)", Context: "load, handler", Summary: "Removes a handler registered with on_event or command."},
-		{Name: "emit", Syntax: "emit(type, data)", Context: "handler", Summary: "Fires a custom event on the bus; data (a table) is copied and the event's source is \"module:NAME\". The twitch.*, obs.* and engine.* types belong to their platforms and the engine and are refused; user levels in a module's events are not believed by commands and filters. A module may emit 5,000 events a second (bursts of 10,000); past that emit raises an error."},
+		{Name: "emit", Syntax: "emit(type, data)", Context: "handler", Summary: "Fires a custom event on the bus; data (a table) is copied and the event's source is \"module:NAME\". The twitch.*, obs.*, discord.*, overlay.* and engine.* types belong to their platforms and the engine and are refused; user levels in a module's events are not believed by commands and filters. A module may emit 5,000 events a second (bursts of 10,000); past that emit raises an error."},
 		{Name: "command", Syntax: "command(name, [opts,] fn) -> handle", Context: "load, handler",
-			Summary: "Answers a chat command: on_event(\"twitch.chat.message\", {trigger = trigger.command(name, opts)}, fn). fn(event, cmd) gets cmd = {name, args, rest}."},
+			Summary: "Answers a chat command: on_event(\"twitch.chat.message\", {trigger = trigger.command(name, opts)}, fn). fn(event, cmd) gets cmd = {name, args, rest}. With opts.platforms = { \"twitch\", \"discord\" } it answers discord.message too (event.type tells which; answer a Discord one with discord.reply)."},
 		{Name: "trigger.command", Syntax: "trigger.command(name, opts) -> trigger", Context: "load, handler",
-			Summary: "opts: aliases (list), permission (everyone|subscriber|vip|moderator|broadcaster), cooldown and user_cooldown (seconds, kept across reloads and restarts), cooldown_reply (the answer while it cools down: a text where {user}, {command} and {remaining} are replaced, true for the default text, false for none; default: the module's cooldown_reply), usage and min_args (fewer arguments get \"Usage: ...\" as a reply), description."},
+			Summary: "opts: aliases (list), permission (everyone|subscriber|vip|moderator|broadcaster), cooldown and user_cooldown (seconds, kept across reloads and restarts), cooldown_reply (the answer while it cools down: a text where {user}, {command} and {remaining} are replaced, true for the default text, false for none; default: the module's cooldown_reply), usage and min_args (fewer arguments get \"Usage: ...\" as a reply), description, platforms (a list of \"twitch\" and \"discord\"; default { \"twitch\" }). On Discord the guild's owner is the broadcaster and roles give the other levels (--discord-moderator-roles; VIP and Subscriber roles by those names)."},
 		{Name: "filter.not_bot", Syntax: "filter.not_bot()", Context: "load, handler", Summary: "Skips what bots said: lines this engine sent (data.from_bot, also when the bot chats as the broadcaster), a separate bot account, and known bots such as Nightbot."},
 		{Name: "filter.subscriber", Syntax: "filter.subscriber()", Context: "load, handler", Summary: "Passes subscribers, VIPs, moderators and the broadcaster (each level passes the checks of the levels below it)."},
 		{Name: "filter.vip", Syntax: "filter.vip()", Context: "load, handler", Summary: "Passes VIPs, moderators and the broadcaster."},
@@ -278,6 +278,7 @@ func (in *instance) luaEmit(L *lua.LState) int {
 var ownerWords = map[string]string{
 	engine.SourceTwitch:  "Twitch (or the streamer's test events from the panel and the API)",
 	engine.SourceOBS:     "OBS (or the streamer's test events from the panel and the API)",
+	engine.SourceDiscord: "Discord (or the streamer's test events from the panel and the API)",
 	engine.SourceOverlay: "the overlay server (when a browser source shows an alert)",
 	engine.SourceEngine:  "the engine",
 }
@@ -289,7 +290,7 @@ func (in *instance) luaCommand(L *lua.LState) int {
 	ct := in.newTrigger(L, name, opts)
 	h := &handler{fn: fn, where: callerWhere(L), trigger: ct}
 	h.what = "handler " + h.where
-	return in.addHandler(L, h, []string{"twitch.chat.message"}, ct.priority, nil)
+	return in.addHandler(L, h, ct.platforms, ct.priority, nil)
 }
 
 func (in *instance) luaTriggerCommand(L *lua.LState) int {
@@ -401,6 +402,10 @@ var levelNames = map[string]int{
 func eventUser(e *engine.Event) map[string]any {
 	if e.Data == nil {
 		return nil
+	}
+	if e.Type == "discord.message" {
+		u, _ := e.Data["author"].(map[string]any)
+		return u
 	}
 	u, _ := e.Data["user"].(map[string]any)
 	return u

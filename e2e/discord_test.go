@@ -30,6 +30,10 @@ on_event("discord.message", function(event)
   end
 end)
 
+command("!mod", { platforms = { "discord" }, permission = "moderator" }, function(event, cmd)
+  discord.reply(event, "mod ok " .. cmd.rest)
+end)
+
 on_event("discord.member.join", function(event)
   discord.send("1100000000000000002", "welcome " .. event.data.user.username)
 end)
@@ -65,6 +69,16 @@ func TestDiscordMessageReachesLuaAndTheReplyReachesDiscord(t *testing.T) {
 	sent := waitCall(t, fake, func(c discordtest.Call) bool { return c.Body["content"] == "live!" })
 	if em, _ := sent.Body["embeds"].([]any); len(em) != 1 || em[0].(map[string]any)["title"] != "Going live" {
 		t.Errorf("embed = %v", sent.Body["embeds"])
+	}
+
+	// a command on Discord, moderator level from the Moderator role
+	fake.Message(channel, discordtest.User{ID: "8", Username: "bob"}, "!mod from bob")
+	fake.Message(channel, discordtest.User{ID: "7", Username: "ada", RoleIDs: []string{"1400000000000000005"}}, "!mod from ada")
+	waitCall(t, fake, func(c discordtest.Call) bool { return c.Body["content"] == "mod ok from ada" })
+	for _, c := range fake.Calls() {
+		if c.Body["content"] == "mod ok from bob" {
+			t.Error("!mod answered a member without a moderator role")
+		}
 	}
 
 	fake.MemberJoin(discordtest.User{ID: "9", Username: "newbie"})

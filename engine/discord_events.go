@@ -37,10 +37,15 @@ func discordUserFields(prefix, description string) []FieldSpec {
 		{Name: prefix + ".roles[]", Type: "string", Description: "a role's name"},
 		{Name: prefix + ".bot", Type: "boolean", Description: "the account is a bot"},
 		{Name: prefix + ".owner", Type: "boolean", Description: "the member owns the guild"},
+		{Name: prefix + ".broadcaster", Type: "boolean", Description: "the guild's owner: the broadcaster level of commands"},
+		{Name: prefix + ".moderator", Type: "boolean", Description: "has a moderator role (--discord-moderator-roles; default Moderator, Mod, Admin)"},
+		{Name: prefix + ".vip", Type: "boolean", Description: "has a role named VIP"},
+		{Name: prefix + ".subscriber", Type: "boolean", Description: "has a role named Subscriber or Twitch Subscriber"},
 	}
 }
 
 func discordUserExample() map[string]any {
 	return map[string]any{"id": "1200000000000000003", "username": "ada", "display_name": "Ada",
-		"roles": []any{"Moderator"}, "bot": false, "owner": false}
+		"roles": []any{"Moderator"}, "bot": false, "owner": false,
+		"broadcaster": false, "moderator": true, "vip": false, "subscriber": false}
 }

@@ -34,6 +34,11 @@ type Config struct {
 	GatewayURL string
 	Logger     *slog.Logger
 
+	// Role names (case-insensitive) that give a member a command permission
+	// level; the guild's owner is the broadcaster. Defaults:
+	// DefaultModeratorRoles, DefaultVIPRoles, DefaultSubscriberRoles.
+	ModeratorRoles, VIPRoles, SubscriberRoles []string
+
 	// Reconnect backoff: it starts at MinBackoff, doubles per failed attempt
 	// up to MaxBackoff (with ±20% jitter), and resets after a connection.
 	MinBackoff, MaxBackoff time.Duration // defaults 1s and 60s
@@ -41,6 +46,13 @@ type Config struct {
 	// a rate limit to pass; default 15s.
 	RequestTimeout time.Duration
 }
+
+// Default role names of Config.
+var (
+	DefaultModeratorRoles  = []string{"Moderator", "Mod", "Admin"}
+	DefaultVIPRoles        = []string{"VIP"}
+	DefaultSubscriberRoles = []string{"Subscriber", "Twitch Subscriber"}
+)
 
 // Defaults of Config.
 const (
@@ -57,6 +69,15 @@ func (cfg Config) withDefaults() Config {
 	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ModeratorRoles == nil {
+		cfg.ModeratorRoles = DefaultModeratorRoles
+	}
+	if cfg.VIPRoles == nil {
+		cfg.VIPRoles = DefaultVIPRoles
+	}
+	if cfg.SubscriberRoles == nil {
+		cfg.SubscriberRoles = DefaultSubscriberRoles
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = DefaultMinBackoff
@@ -273,7 +294,7 @@ func (c *Client) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	if s.State != nil && s.State.User != nil && m.Author.ID == s.State.User.ID {
 		return // the bot's own messages: a handler replying to them would loop
 	}
-	c.emit("discord.message", MessageData(s.State, m.Message))
+	c.emit("discord.message", c.MessageData(s.State, m.Message))
 }
 
 func (c *Client) onMemberJoin(s *discordgo.Session, m *discordgo.GuildMemberAdd) {
@@ -281,16 +302,16 @@ func (c *Client) onMemberJoin(s *discordgo.Session, m *discordgo.GuildMemberAdd)
 		return
 	}
 	c.emit("discord.member.join", map[string]any{
-		"user":  userData(s.State, m.GuildID, m.User, m.Member),
+		"user":  c.userData(s.State, m.GuildID, m.User, m.Member),
 		"guild": m.GuildID,
 	})
 }
 
 // MessageData is the data of a discord.message event for m; state (may be
 // nil) names the roles and tells the guild's owner.
-func MessageData(state *discordgo.State, m *discordgo.Message) map[string]any {
+func (c *Client) MessageData(state *discordgo.State, m *discordgo.Message) map[string]any {
 	return map[string]any{
-		"author":     userData(state, m.GuildID, m.Author, m.Member),
+		"author":     c.userData(state, m.GuildID, m.Author, m.Member),
 		"channel":    m.ChannelID,
 		"content":    m.Content,
 		"message_id": m.ID,
@@ -298,7 +319,7 @@ func MessageData(state *discordgo.State, m *discordgo.Message) map[string]any {
 	}
 }
 
-func userData(state *discordgo.State, guildID string, u *discordgo.User, mem *discordgo.Member) map[string]any {
+func (c *Client) userData(state *discordgo.State, guildID string, u *discordgo.User, mem *discordgo.Member) map[string]any {
 	display := u.GlobalName
 	if mem != nil && mem.Nick != "" {
 		display = mem.Nick
@@ -324,6 +345,16 @@ func userData(state *discordgo.State, guildID string, u *discordgo.User, mem *di
 			owner = g.OwnerID != "" && g.OwnerID == u.ID
 		}
 	}
+	has := func(names []string) bool {
+		for _, r := range roles {
+			for _, n := range names {
+				if strings.EqualFold(r.(string), n) {
+					return true
+				}
+			}
+		}
+		return false
+	}
 	return map[string]any{
 		"id":           u.ID,
 		"username":     u.Username,
@@ -331,6 +362,10 @@ func userData(state *discordgo.State, guildID string, u *discordgo.User, mem *di
 		"roles":        roles,
 		"bot":          u.Bot,
 		"owner":        owner,
+		"broadcaster":  owner,
+		"moderator":    has(c.cfg.ModeratorRoles),
+		"vip":          has(c.cfg.VIPRoles),
+		"subscriber":   has(c.cfg.SubscriberRoles),
 	}
 }
 

@@ -164,6 +164,9 @@ func TestMessageCreateIsMappedAsSpecified(t *testing.T) {
 			if a["id"] != tt.author.ID || a["username"] != tt.author.Username || a["display_name"] != tt.display || a["owner"] != tt.owner {
 				t.Errorf("author = %v", a)
 			}
+			if a["broadcaster"] != tt.owner || a["moderator"] != (len(tt.roles) > 0) {
+				t.Errorf("levels: broadcaster %v moderator %v", a["broadcaster"], a["moderator"])
+			}
 			if fmt.Sprint(a["roles"]) != fmt.Sprint(tt.roles) {
 				t.Errorf("roles = %v, want %v", a["roles"], tt.roles)
 			}

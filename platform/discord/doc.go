@@ -27,7 +27,8 @@
 //     its context ends.
 //
 // Events (data keys): discord.message (author {id, username, display_name,
-// roles, bot, owner}, channel, content, message_id, guild),
+// roles, bot, owner, broadcaster, moderator, vip, subscriber}, channel,
+// content, message_id, guild),
 // discord.member.join (user, guild), discord.connected / discord.disconnected
 // (reason).
 //
@@ -54,6 +55,10 @@
 //   - Closing a discordgo session waits one second for Discord's close
 //     frame (discordgo's own sleep), so Run returns about a second after its
 //     context ends, and a reconnect takes at least that long.
+//   - The command levels of an author are the guild's owner (broadcaster)
+//     and role names (Config.ModeratorRoles, VIPRoles, SubscriberRoles,
+//     compared case-insensitively): a role renamed in Discord changes who
+//     passes. Roles not yet known by name (see above) give no level.
 //   - Channels are named by id; messages are reported from every channel of
 //     the guild the bot can read, but it speaks only in Config.Channels when
 //     that is set.

@@ -498,7 +498,7 @@
 
 ---Someone wrote in a channel of the configured guild (the bot's own messages are not reported). Commands see these messages when the module asks for them (command's platforms option).
 ---@class DiscordMessageData
----@field author {id: string, username: string, display_name: string, roles: string[], bot: boolean, owner: boolean} # who wrote it
+---@field author {id: string, username: string, display_name: string, roles: string[], bot: boolean, owner: boolean, broadcaster: boolean, moderator: boolean, vip: boolean, subscriber: boolean} # who wrote it
 ---@field channel string # the channel's id
 ---@field content string # the text
 ---@field message_id string # the message's id (discord.reply and discord.react take the whole event)
@@ -509,7 +509,7 @@
 
 ---Someone joined the configured guild.
 ---@class DiscordMemberJoinData
----@field user {id: string, username: string, display_name: string, roles: string[], bot: boolean, owner: boolean} # who joined
+---@field user {id: string, username: string, display_name: string, roles: string[], bot: boolean, owner: boolean, broadcaster: boolean, moderator: boolean, vip: boolean, subscriber: boolean} # who joined
 ---@field guild string # the guild's id
 
 ---@class DiscordMemberJoinEvent: Event

@@ -196,14 +196,14 @@ function on_event(types, opts, fn) end
 ---@param handle Handle
 function off(handle) end
 
----Fires a custom event on the bus; data (a table) is copied and the event's source is "module:NAME". The twitch.*, obs.* and engine.* types belong to their platforms and the engine and are refused; user levels in a module's events are not believed by commands and filters. A module may emit 5,000 events a second (bursts of 10,000); past that emit raises an error.
+---Fires a custom event on the bus; data (a table) is copied and the event's source is "module:NAME". The twitch.*, obs.*, discord.*, overlay.* and engine.* types belong to their platforms and the engine and are refused; user levels in a module's events are not believed by commands and filters. A module may emit 5,000 events a second (bursts of 10,000); past that emit raises an error.
 ---
 ---Context: handler
 ---@param type string
 ---@param data table
 function emit(type, data) end
 
----Answers a chat command: on_event("twitch.chat.message", {trigger = trigger.command(name, opts)}, fn). fn(event, cmd) gets cmd = {name, args, rest}.
+---Answers a chat command: on_event("twitch.chat.message", {trigger = trigger.command(name, opts)}, fn). fn(event, cmd) gets cmd = {name, args, rest}. With opts.platforms = { "twitch", "discord" } it answers discord.message too (event.type tells which; answer a Discord one with discord.reply).
 ---
 ---Context: load, handler
 ---@param name string
@@ -212,7 +212,7 @@ function emit(type, data) end
 ---@return Handle
 function command(name, opts, fn) end
 
----opts: aliases (list), permission (everyone|subscriber|vip|moderator|broadcaster), cooldown and user_cooldown (seconds, kept across reloads and restarts), cooldown_reply (the answer while it cools down: a text where {user}, {command} and {remaining} are replaced, true for the default text, false for none; default: the module's cooldown_reply), usage and min_args (fewer arguments get "Usage: ..." as a reply), description.
+---opts: aliases (list), permission (everyone|subscriber|vip|moderator|broadcaster), cooldown and user_cooldown (seconds, kept across reloads and restarts), cooldown_reply (the answer while it cools down: a text where {user}, {command} and {remaining} are replaced, true for the default text, false for none; default: the module's cooldown_reply), usage and min_args (fewer arguments get "Usage: ..." as a reply), description, platforms (a list of "twitch" and "discord"; default { "twitch" }). On Discord the guild's owner is the broadcaster and roles give the other levels (--discord-moderator-roles; VIP and Subscriber roles by those names).
 ---
 ---Context: load, handler
 ---@param name string
