@@ -107,12 +107,13 @@ var TwitchEventSpecs = slices.Concat([]EventSpec{
 		"started_at": "2020-07-15T17:16:03.17106713Z", "ended_at": "2020-07-15T17:16:11.17106713Z",
 		"cooldown_ends_at": "2020-07-15T18:16:11.17106713Z"}),
 	{Type: "twitch.stream.online", Source: "twitch", Description: "The channel went live.",
-		Fields: []FieldSpec{
+		Fields: concat([]FieldSpec{
 			{Name: "started_at", Type: "string", Description: "when, RFC 3339"},
 			{Name: "type", Type: "string", Description: "live, playlist, watch_party, premiere or rerun"},
 			{Name: "stream_id", Type: "string", Description: "the stream's id"},
-		},
-		Example: map[string]any{"started_at": "2020-10-11T10:11:12.123Z", "type": "live", "stream_id": "9001"}},
+		}, UserFields("broadcaster", "the channel that went live (its username makes the link https://twitch.tv/USERNAME)", false)),
+		Example: map[string]any{"started_at": "2020-10-11T10:11:12.123Z", "type": "live", "stream_id": "9001",
+			"broadcaster": exampleUser("1337", "cool_user", "Cool_User")}},
 	{Type: "twitch.stream.offline", Source: "twitch", Description: "The channel went offline. No fields.",
 		Example: map[string]any{}},
 	{Type: "twitch.connected", Source: "twitch", Description: "The EventSub connection is up (at start and after each reconnect); Twitch events flow from now on.",

@@ -2,11 +2,11 @@
 --
 -- Setup: in Discord, Channel settings > Integrations > Webhooks > New Webhook,
 -- Copy Webhook URL; paste it into this module's "webhook" config field in the
--- panel (a secret: the panel never shows it again and logs mask it). Set
--- "channel" to your Twitch login for the link.
+-- panel (a secret: the panel never shows it again and logs mask it). The link
+-- is to the channel that went live; "channel" overrides its login.
 --
 -- On twitch.stream.online it posts the message, the stream's title and game
--- and a link to https://twitch.tv/<channel>, once per stream: the stream's
+-- and a link to https://twitch.tv/<login>, once per stream: the stream's
 -- started_at is kept in the store, so a reconnect or a restart that repeats
 -- the event does not post again. Without a webhook it posts nothing and logs
 -- why.
@@ -54,6 +54,9 @@ on_event("twitch.stream.online", function(event)
   store.set("posted", key) -- claimed before waiting: a repeated event arriving meanwhile sees it
 
   local channel = strings.trim(config.channel or "")
+  if channel == "" and type(event.data.broadcaster) == "table" then
+    channel = event.data.broadcaster.username or "" -- the channel that went live
+  end
   local link = channel ~= "" and ("https://twitch.tv/" .. channel) or nil
   local s, serr = twitch.stream()
   if not s then

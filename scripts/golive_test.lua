@@ -3,7 +3,8 @@
 local HOOK = "https://discord.com/api/webhooks/123/secret-token"
 
 local function online(started_at)
-  return { started_at = started_at, stream_id = "s-" .. started_at, type = "live" }
+  return { started_at = started_at, stream_id = "s-" .. started_at, type = "live",
+           broadcaster = { id = "1337", username = "cool_streamer", display_name = "Cool_Streamer" } }
 end
 
 test("going live posts the title, game and link to the webhook once", function(t)
@@ -36,10 +37,12 @@ test("a restart does not post twice for the same stream; the next stream posts",
   t.restart()
   t.emit("twitch.stream.online", online("2026-01-05T12:00:00Z"))
   t.eq(#t.http(), 1, "requests after a restart")
-  t.emit("twitch.stream.online", online("2026-01-06T18:00:00Z"))
+  local next_stream = online("2026-01-06T18:00:00Z")
+  next_stream.broadcaster = nil -- e.g. a hand-made test event: no channel known
+  t.emit("twitch.stream.online", next_stream)
   local reqs = t.http()
   t.eq(#reqs, 2, "requests for the next stream")
-  t.eq(reqs[2].json.content, "The stream is live!", "no channel set")
+  t.eq(reqs[2].json.content, "The stream is live!", "no channel known")
   t.eq(reqs[2].json.embeds[1].url, nil, "no link without a channel")
 end)
 
@@ -81,4 +84,14 @@ test("a webhook on a host that is not declared is refused and logged, not raised
   t.eq(#t.http(), 0)
   t.eq(t.errors(), 0)
   t.eq(t.store("posted"), nil)
+end)
+
+test("without a channel configured the link is to the channel that went live", function(t)
+  t.config("webhook", HOOK)
+  t.stream{ live = true, started_ago = 10, title = "Chill", game = "Just Chatting" }
+  t.emit("twitch.stream.online", online("2026-01-07T12:00:00Z"))
+  local reqs = t.http()
+  t.eq(#reqs, 1, "requests")
+  t.eq(reqs[1].json.embeds[1].url, "https://twitch.tv/cool_streamer")
+  t.eq(reqs[1].json.content, "cool_streamer is live!")
 end)

@@ -388,11 +388,15 @@ func mapNotification(subType string, raw json.RawMessage) (typ string, data map[
 			ID        string `json:"id"`
 			Type      string `json:"type"`
 			StartedAt string `json:"started_at"`
+			BID       string `json:"broadcaster_user_id"`
+			BLogin    string `json:"broadcaster_user_login"`
+			BName     string `json:"broadcaster_user_name"`
 		}
 		if err := dec(&e); err != nil {
 			return "", nil, false, err
 		}
-		return "twitch.stream.online", map[string]any{"started_at": e.StartedAt, "type": e.Type, "stream_id": e.ID}, true, nil
+		return "twitch.stream.online", map[string]any{"started_at": e.StartedAt, "type": e.Type, "stream_id": e.ID,
+			"broadcaster": user(e.BID, e.BLogin, e.BName)}, true, nil
 	case "stream.offline":
 		var e map[string]any
 		if err := dec(&e); err != nil {

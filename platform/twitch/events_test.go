@@ -94,7 +94,8 @@ func TestMapNotificationFromTwitchExamples(t *testing.T) {
 			"started_at": "2020-07-15T17:16:03.17106713Z", "ended_at": "2020-07-15T17:16:11.17106713Z",
 			"cooldown_ends_at": "2020-07-15T18:16:11.17106713Z"}},
 		{"stream.online", "twitch.stream.online", map[string]any{
-			"started_at": "2020-10-11T10:11:12.123Z", "type": "live", "stream_id": "9001"}},
+			"started_at": "2020-10-11T10:11:12.123Z", "type": "live", "stream_id": "9001",
+			"broadcaster": map[string]any{"id": "1337", "username": "cool_user", "display_name": "Cool_User"}}},
 		{"stream.offline", "twitch.stream.offline", map[string]any{}},
 	}
 	for _, tt := range tests {

@@ -148,6 +148,7 @@
 ---@field started_at string # when, RFC 3339
 ---@field type string # live, playlist, watch_party, premiere or rerun
 ---@field stream_id string # the stream's id
+---@field broadcaster {id: string, username: string, display_name: string} # the channel that went live (its username makes the link https://twitch.tv/USERNAME)
 
 ---@class TwitchStreamOnlineEvent: Event
 ---@field data TwitchStreamOnlineData
