@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/starstreamer/starstreamer/bindings"
+	"github.com/starstreamer/starstreamer/connections"
 	"github.com/starstreamer/starstreamer/engine"
 	"github.com/starstreamer/starstreamer/platform/discord"
 )
@@ -24,13 +25,23 @@ func (e *Engine) buildDiscord(rc *bindings.Config) error {
 	}
 	e.Discord = discord.New(dc, e.emitFrom(engine.SourceDiscord))
 	rc.Discord = discordHolder{e.Discord}
-	e.platforms["discord"] = func() string {
-		if e.Discord.Connected() {
-			return "connected"
-		}
-		return "disconnected"
-	}
+	m, guild := e.Connections, dc.Guild
+	m.SetDiscord(func() connections.DiscordStatus { return discordStatus(e.Discord.Status(), guild) })
+	e.Discord.OnChange(m.Changed)
+	e.platforms["discord"] = func() string { return discordStatus(e.Discord.Status(), guild).State }
 	return nil
+}
+
+// discordStatus is what the Connections page shows of the client's Status.
+func discordStatus(st discord.Status, guild string) connections.DiscordStatus {
+	d := connections.DiscordStatus{State: "connecting", Guild: guild, GuildName: st.GuildName, Bot: st.BotUser}
+	switch {
+	case st.Connected:
+		d.State = "connected"
+	case st.LastError != nil:
+		d.State, d.LastError = "error", st.LastError.Error()
+	}
+	return d
 }
 
 // discordHolder presents the client to the bindings: an embed table becomes

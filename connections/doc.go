@@ -10,7 +10,9 @@
 // command line or in the environment: they win and are read-only on the
 // page), Status with TwitchStatus and OBSStatus (what the page shows: never
 // a token or a password) and TokenStore (the Twitch token pair in the
-// engine's store).
+// engine's store). The Discord bot is not the Manager's: the app package
+// builds it from flags and hands the Manager a function for its state
+// (SetDiscord, DiscordStatus), shown read-only; Changed tells the page.
 //
 // The Lua bindings are handed their Twitch and OBS once, when the engine is
 // assembled; package app gives them holders that ask the Manager for the

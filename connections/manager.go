@@ -72,7 +72,27 @@ type Config struct {
 type Status struct {
 	Twitch TwitchStatus `json:"twitch"`
 	OBS    OBSStatus    `json:"obs"`
+	// Discord is the Discord bot's state; nil when it is not configured.
+	Discord *DiscordStatus `json:"discord,omitempty"`
 }
+
+// DiscordStatus is the Discord bot's state. The bot is configured by flags
+// (--discord-token, --discord-guild), not on the page: the panel only shows
+// it. It never holds the token.
+type DiscordStatus struct {
+	State     string `json:"state"` // connecting, connected or error
+	Guild     string `json:"guild"`
+	GuildName string `json:"guild_name,omitempty"`
+	Bot       string `json:"bot,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+// SetDiscord makes Status report the Discord bot's state from f (nil: none).
+// Call Changed when that state changes.
+func (m *Manager) SetDiscord(f func() DiscordStatus) { m.discord.Store(&f) }
+
+// Changed tells the OnChange listeners that a connection's state changed.
+func (m *Manager) Changed() { m.notify() }
 
 // TwitchStatus is the Twitch connection's state.
 type TwitchStatus struct {
@@ -160,6 +180,8 @@ type Manager struct {
 	tw   atomic.Pointer[twitch.Client]
 	obs  atomic.Pointer[obs.Client]
 	toks TokenStore
+
+	discord atomic.Pointer[func() DiscordStatus] // SetDiscord's
 
 	op sync.Mutex // one change at a time (start, stop, login, settings)
 
@@ -271,11 +293,20 @@ func (m *Manager) emit(source string) func(string, map[string]any) {
 
 // Status reports every connection's state.
 func (m *Manager) Status() Status {
-	return Status{Twitch: m.twitchStatus(), OBS: m.obsStatus()}
+	st := Status{Twitch: m.twitchStatus(), OBS: m.obsStatus()}
+	if f := m.discord.Load(); f != nil && *f != nil {
+		d := (*f)()
+		st.Discord = &d
+	}
+	return st
 }
 
 // Platforms is the one-word state of each connection, for the header pills.
 func (m *Manager) Platforms() map[string]string {
 	st := m.Status()
-	return map[string]string{"twitch": st.Twitch.State, "obs": st.OBS.State}
+	out := map[string]string{"twitch": st.Twitch.State, "obs": st.OBS.State}
+	if st.Discord != nil {
+		out["discord"] = st.Discord.State
+	}
+	return out
 }

@@ -7,6 +7,7 @@ package e2e
 // platform/discord → the fake's REST endpoints, which record what arrived.
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,25 @@ func TestDiscordMessageReachesLuaAndTheReplyReachesDiscord(t *testing.T) {
 
 	fake.MemberJoin(discordtest.User{ID: "9", Username: "newbie"})
 	waitCall(t, fake, func(c discordtest.Call) bool { return c.Body["content"] == "welcome newbie" })
+
+	// the Connections page shows the bot's state, never its token
+	var conns struct {
+		Discord *struct {
+			State, Guild, Bot string
+			GuildName         string `json:"guild_name"`
+		} `json:"discord"`
+	}
+	if code := e.get("/api/connections", &conns); code != 200 || conns.Discord == nil {
+		t.Fatalf("GET /api/connections: %d %+v", code, conns)
+	}
+	if d := conns.Discord; d.State != "connected" || d.Guild != guild || d.Bot != discordtest.BotName || d.GuildName != discordtest.GuildName {
+		t.Errorf("discord connection = %+v", d)
+	}
+	var raw map[string]any
+	e.get("/api/connections", &raw)
+	if b, _ := json.Marshal(raw); strings.Contains(string(b), token) {
+		t.Error("GET /api/connections shows the Discord token")
+	}
 
 	for _, c := range fake.Calls() {
 		if c.Auth != "Bot "+token {

@@ -87,10 +87,23 @@
     fixedNote($("#obs-fixed"), fixed, { addr: "--obs-addr", password: "--obs-password" });
   }
 
+  function renderDiscord(d) {
+    if (!d) {
+      setState($("#discord-state"), $("#discord-card"), "not_configured");
+      box($("#discord-error"), "");
+      facts($("#discord-facts"), []);
+      return;
+    }
+    setState($("#discord-state"), $("#discord-card"), d.state);
+    box($("#discord-error"), d.last_error);
+    facts($("#discord-facts"), [["Server", d.guild_name ? d.guild_name + " (" + d.guild + ")" : d.guild], ["Bot", d.bot]]);
+  }
+
   function render(st) {
     last = st;
     renderTwitch(st.twitch);
     renderOBS(st.obs);
+    renderDiscord(st.discord);
   }
   async function load() {
     try { render(await api("GET", "/api/connections")); } catch (e) { toast("Cannot load the connections: " + e.message, "bad"); }
