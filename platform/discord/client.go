@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 )
 
 // Emit hands a normalized event to the engine's bus. Data values use only:
@@ -45,6 +47,9 @@ type Config struct {
 	// RequestTimeout bounds every request, including discordgo's waits for
 	// a rate limit to pass; default 15s.
 	RequestTimeout time.Duration
+	// OpenTimeout bounds one connection attempt, from the dial to READY;
+	// default 30s. (discordgo's Open has no deadline of its own.)
+	OpenTimeout time.Duration
 }
 
 // Default role names of Config.
@@ -60,6 +65,7 @@ const (
 	DefaultMinBackoff     = time.Second
 	DefaultMaxBackoff     = 60 * time.Second
 	DefaultRequestTimeout = 15 * time.Second
+	DefaultOpenTimeout    = 30 * time.Second
 )
 
 func (cfg Config) withDefaults() Config {
@@ -90,6 +96,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.OpenTimeout <= 0 {
+		cfg.OpenTimeout = DefaultOpenTimeout
 	}
 	return cfg
 }
@@ -202,8 +211,11 @@ func (c *Client) Run(ctx context.Context) error {
 	backoff := c.cfg.MinBackoff
 	failures, connections := 0, 0
 	for ctx.Err() == nil {
-		s, lost, err := c.open()
+		s, lost, err := c.open(ctx)
 		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
 			failures++
 			err = fmt.Errorf("discord: connecting: %w", err)
 			c.setStatus(func(st *Status) { st.LastError, st.Since, st.Attempts = err, time.Now(), failures })
@@ -257,7 +269,12 @@ func (c *Client) Run(ctx context.Context) error {
 // discordgo's own reconnecting turned off (Run does it, with backoff and
 // events), handlers run in order on the reader goroutine (SyncEvents), and
 // the REST client rebased onto Config.APIURL.
-func (c *Client) open() (*discordgo.Session, <-chan struct{}, error) {
+//
+// discordgo's Open reads Hello and READY without a deadline, so open dials
+// the socket itself and closes it when ctx ends or OpenTimeout passes: a
+// server that accepts and then says nothing cannot hold Run (or the
+// engine's shutdown) up.
+func (c *Client) open(ctx context.Context) (*discordgo.Session, <-chan struct{}, error) {
 	s, err := discordgo.New("Bot " + c.cfg.Token)
 	if err != nil {
 		return nil, nil, err
@@ -281,10 +298,52 @@ func (c *Client) open() (*discordgo.Session, <-chan struct{}, error) {
 			c.setStatus(func(st *Status) { st.GuildName = g.Name })
 		}
 	})
-	if err := s.Open(); err != nil {
-		return nil, nil, err
+	var (
+		connMu sync.Mutex
+		conns  []net.Conn
+	)
+	dialer := *websocket.DefaultDialer
+	dialer.HandshakeTimeout = c.cfg.OpenTimeout
+	dialer.NetDialContext = func(dctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := (&net.Dialer{Timeout: c.cfg.OpenTimeout}).DialContext(dctx, network, addr)
+		if err == nil {
+			connMu.Lock()
+			conns = append(conns, conn)
+			connMu.Unlock()
+		}
+		return conn, err
 	}
-	return s, lost, nil
+	s.Dialer = &dialer
+	opened := make(chan error, 1)
+	go func() { opened <- s.Open() }()
+	t := time.NewTimer(c.cfg.OpenTimeout)
+	defer t.Stop()
+	var gaveUp error
+	select {
+	case oerr := <-opened:
+		if oerr != nil {
+			return nil, nil, oerr
+		}
+		return s, lost, nil
+	case <-ctx.Done():
+		gaveUp = ctx.Err()
+	case <-t.C:
+		gaveUp = fmt.Errorf("no READY from the gateway within %v", c.cfg.OpenTimeout)
+	}
+	// close the socket under Open, so that it returns, and the session if
+	// it opened meanwhile; Open may still be in its GET /gateway (bounded
+	// by RequestTimeout), which is not waited for.
+	connMu.Lock()
+	for _, conn := range conns {
+		conn.Close()
+	}
+	connMu.Unlock()
+	go func() {
+		if oerr := <-opened; oerr == nil {
+			_ = s.Close()
+		}
+	}()
+	return nil, nil, gaveUp
 }
 
 func (c *Client) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -312,5 +313,31 @@ func TestReconnectsAfterTheConnectionIsLost(t *testing.T) {
 func TestRunWithoutTokenFails(t *testing.T) {
 	if err := New(Config{Guild: guild}, nil).Run(context.Background()); err == nil {
 		t.Error("Run without a token returned nil")
+	}
+}
+
+func TestASilentGatewayDoesNotHoldRunUp(t *testing.T) {
+	fake := discordtest.New(token, guild, owner)
+	defer fake.Close()
+	fake.Silent(true)
+	c := New(Config{Token: token, Guild: guild, APIURL: fake.APIURL(), GatewayURL: fake.GatewayURL(),
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, OpenTimeout: 100 * time.Millisecond}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Status().Attempts < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := c.Status(); st.Attempts < 2 || st.LastError == nil || !strings.Contains(st.LastError.Error(), "no READY") {
+		t.Fatalf("status = %+v, want attempts timing out", st)
+	}
+	// cancelled in the middle of an attempt, Run returns without waiting for it
+	fake.Silent(true)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return within 5s of its context ending while the gateway said nothing")
 	}
 }

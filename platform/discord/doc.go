@@ -52,6 +52,11 @@
 //     right after READY); a message arriving before that reports role ids.
 //   - Rate limits are discordgo's: it waits out a 429 and retries within
 //     the request, bounded by Config.RequestTimeout and the caller's context.
+//   - discordgo's Open has no deadline: it would wait forever for Hello or
+//     READY from a server that accepted the socket and went quiet. The
+//     Client dials the socket itself and closes it when OpenTimeout passes
+//     or Run's context ends; Open's GET /gateway (bounded by
+//     RequestTimeout) may outlive Run in a goroutine.
 //   - Closing a discordgo session waits one second for Discord's close
 //     frame (discordgo's own sleep), so Run returns about a second after its
 //     context ends, and a reconnect takes at least that long.

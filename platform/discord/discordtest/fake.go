@@ -59,6 +59,7 @@ type Server struct {
 	seq        atomic.Int64
 	nextID     atomic.Int64
 	refuse     bool
+	silent     bool
 }
 
 // New starts a fake serving token's bot in guild (owned by owner), with the
@@ -99,6 +100,14 @@ func (s *Server) Close() {
 func (s *Server) Refuse(on bool) {
 	s.mu.Lock()
 	s.refuse = on
+	s.mu.Unlock()
+}
+
+// Silent makes the gateway accept new connections and then say nothing
+// (no Hello), as a stuck server would; false restores it.
+func (s *Server) Silent(on bool) {
+	s.mu.Lock()
+	s.silent = on
 	s.mu.Unlock()
 }
 
@@ -228,6 +237,16 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.Close()
+	s.mu.Lock()
+	silent := s.silent
+	s.mu.Unlock()
+	if silent {
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}
 	var wmu sync.Mutex
 	write := func(v any) error {
 		wmu.Lock()
