@@ -63,6 +63,9 @@ func EmbedFromMap(m map[string]any) (*Embed, error) {
 	case int64:
 		e.Color = int(c)
 	case float64:
+		if c != c || c < 0 || c > 0xFFFFFF { // NaN or out of range: before int() makes it implementation-defined
+			return nil, fmt.Errorf("embed.color must be between 0 and 0xFFFFFF")
+		}
 		e.Color = int(c)
 	default:
 		return nil, fmt.Errorf("embed.color must be a number, not %T", c)

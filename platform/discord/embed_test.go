@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -36,4 +37,26 @@ func TestEmbedFromMapChecksEveryField(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzEmbedFromMap: whatever table a script builds (here from JSON, as Lua
+// tables arrive: strings, float64, bool, lists, maps), EmbedFromMap returns
+// an embed within Discord's limits or an error, and never panics.
+func FuzzEmbedFromMap(f *testing.F) {
+	f.Add(`{"title":"Live","color":255,"fields":[{"name":"a","value":"b","inline":true}]}`)
+	f.Add(`{"description":"x","color":1e300}`)
+	f.Add(`{"fields":[1,"x",{"name":{}}]}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var m map[string]any
+		if json.Unmarshal([]byte(s), &m) != nil {
+			return
+		}
+		e, err := EmbedFromMap(m)
+		if err != nil {
+			return
+		}
+		if len([]rune(e.Title)) > maxEmbedTitle || len(e.Fields) > maxEmbedFields || e.Color < 0 || e.Color > 0xFFFFFF {
+			t.Fatalf("accepted an embed over Discord's limits: %+v", e)
+		}
+	})
 }
