@@ -40,7 +40,7 @@ func (a *testAPI) table(L *lua.LState) *lua.LTable {
 	fns := map[string]func(L *lua.LState, base int) int{
 		"chat": a.chat, "emit": a.emit, "advance": a.advance, "wait": a.wait,
 		"sent": a.sent, "messages": a.messages, "clear": a.clear, "obs": a.obsCalls,
-		"alerts": a.alerts, "overlay_data": a.overlayData,
+		"alerts": a.alerts, "overlay_data": a.overlayData, "discord": a.discordCalls,
 		"stream": a.stream, "clip_error": a.clipError,
 		"http": a.httpRequests, "http_answer": a.httpAnswer,
 		"twitch_actions": a.twitchActions, "twitch_error": a.twitchError,
@@ -278,6 +278,26 @@ func (a *testAPI) alerts(L *lua.LState, _ int) int {
 			e.RawSetString(k, lua.LString(v))
 		}
 		e.RawSetString("duration", lua.LNumber(al.Duration))
+		out.Append(e)
+	}
+	L.Push(out)
+	return 1
+}
+
+// t.discord() -> {{kind = "send"|"reply"|"react", channel, message_id, text, emoji, embed}, ...}:
+// every discord.* call of the test, in order.
+func (a *testAPI) discordCalls(L *lua.LState, _ int) int {
+	out := L.NewTable()
+	for _, c := range a.env.discord.list() {
+		e := L.NewTable()
+		for k, v := range map[string]string{"kind": c.Kind, "channel": c.Channel, "message_id": c.MessageID, "text": c.Text, "emoji": c.Emoji} {
+			if v != "" {
+				e.RawSetString(k, lua.LString(v))
+			}
+		}
+		if c.Embed != nil {
+			e.RawSetString("embed", bindings.ToLua(L, c.Embed))
+		}
 		out.Append(e)
 	}
 	L.Push(out)

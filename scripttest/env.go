@@ -31,6 +31,7 @@ type env struct {
 	twitch  *fakeTwitch
 	obs     *fakeOBS
 	overlay *fakeOverlay
+	discord *fakeDiscord
 	web     *fakeWeb
 	log     *slog.Logger
 	mark    int // index into twitch.sent of the current step
@@ -85,6 +86,7 @@ func newEnv(root string, log *slog.Logger) (*env, error) {
 		twitch: newFakeTwitch(), obs: &fakeOBS{scene: "Main"}, log: log}
 	e.overlay = &fakeOverlay{bus: func() *engine.Bus { return e.bus }}
 	e.web = &fakeWeb{}
+	e.discord = &fakeDiscord{}
 	if err := e.start(); err != nil {
 		st.Close()
 		os.RemoveAll(dbDir)
@@ -103,6 +105,7 @@ func (e *env) start() error {
 			c.Now = e.clock.Now
 			c.BotNames = []string{"starstreamer"}
 			c.Overlay = e.overlay
+			c.Discord = e.discord
 			c.Web = e.web.client
 		},
 		Loader: func(rt engine.Loader) engine.Loader {

@@ -14,6 +14,7 @@ import (
 	"github.com/starstreamer/starstreamer/bindings"
 	"github.com/starstreamer/starstreamer/engine"
 	"github.com/starstreamer/starstreamer/overlay"
+	"github.com/starstreamer/starstreamer/platform/discord"
 	"github.com/starstreamer/starstreamer/platform/httpc"
 	"github.com/starstreamer/starstreamer/platform/twitch"
 )
@@ -334,4 +335,48 @@ func (c *fakeWebClient) Do(ctx context.Context, r httpc.Request) (*httpc.Respons
 		a.Status = 204
 	}
 	return &httpc.Response{Status: a.Status, Header: a.Header.Clone(), Body: append([]byte(nil), a.Body...)}, nil
+}
+
+// discordCall is one discord.* call a module made.
+type discordCall struct {
+	Kind, Channel, MessageID, Text, Emoji string
+	Embed                                 map[string]any
+}
+
+// fakeDiscord implements bindings.Discord: it checks an embed as the engine
+// does (discord.EmbedFromMap) and records every call.
+type fakeDiscord struct {
+	mu    sync.Mutex
+	calls []discordCall
+}
+
+func (d *fakeDiscord) add(c discordCall) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls = append(d.calls, c)
+	return fmt.Sprintf("discord-message-%d", len(d.calls)), nil
+}
+
+func (d *fakeDiscord) Send(ctx context.Context, channel, text string, embed map[string]any) (string, error) {
+	if embed != nil {
+		if _, err := discord.EmbedFromMap(embed); err != nil {
+			return "", err
+		}
+	}
+	return d.add(discordCall{Kind: "send", Channel: channel, Text: text, Embed: embed})
+}
+
+func (d *fakeDiscord) Reply(ctx context.Context, channel, messageID, text string) (string, error) {
+	return d.add(discordCall{Kind: "reply", Channel: channel, MessageID: messageID, Text: text})
+}
+
+func (d *fakeDiscord) React(ctx context.Context, channel, messageID, emoji string) error {
+	_, err := d.add(discordCall{Kind: "react", Channel: channel, MessageID: messageID, Emoji: emoji})
+	return err
+}
+
+func (d *fakeDiscord) list() []discordCall {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]discordCall(nil), d.calls...)
 }

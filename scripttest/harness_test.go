@@ -190,3 +190,44 @@ end)`,
 		}
 	}
 }
+
+func TestDiscordCallsAreRecorded(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"dc.lua": `module { name = "dc", permissions = { "discord" } }
+command("!hi", { platforms = { "discord" }, permission = "moderator" }, function(e)
+  discord.reply(e, "hello " .. e.data.author.display_name)
+  discord.react(e, "👋")
+  local id, err = discord.send(e.data.channel, { title = "T", colour = 1 })
+  discord.send(e.data.channel, "embed: " .. tostring(err))
+end)`,
+		"dc_test.lua": `local function line(text, mod)
+  return { channel = "c1", message_id = "m1", content = text, guild = "g",
+    author = { id = "7", username = "ada", display_name = "Ada", roles = {}, moderator = mod } }
+end
+test("replies on Discord to moderators", function(t)
+  t.emit("discord.message", line("!hi", false))
+  t.eq(#t.discord(), 0, "a member without a moderator role")
+  t.emit("discord.message", line("!hi", true))
+  local calls = t.discord()
+  t.eq(#calls, 3)
+  t.eq(calls[1].kind, "reply") t.eq(calls[1].text, "hello Ada") t.eq(calls[1].message_id, "m1")
+  t.eq(calls[2].emoji, "👋")
+  t.contains(calls[3].text, "embed.colour is not an embed field")
+end)`,
+	}
+	for name, code := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(code), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := RunFile(filepath.Join(dir, "dc_test.lua"), nil)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if res.Failed() > 0 || len(res.Tests) != 1 {
+		var out strings.Builder
+		res.Report(&out)
+		t.Fatalf("script test failed:\n%s", out.String())
+	}
+}
