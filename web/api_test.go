@@ -478,6 +478,7 @@ func TestTemplatesHaveTheDesignShapes(t *testing.T) {
 		"twitch.ad_break.begin":   {"duration_seconds", "is_automatic"},
 		"obs.scene_changed":       {"scene_name", "previous_scene"},
 		"obs.stream_started":      {"output_active", "output_state"},
+		"discord.message":         {"author", "channel", "content", "message_id", "guild"},
 	}
 	seen := map[string]bool{}
 	for _, tp := range Templates() {
@@ -489,7 +490,7 @@ func TestTemplatesHaveTheDesignShapes(t *testing.T) {
 				t.Errorf("template %s (%s) lacks %q", tp.Name, tp.Type, k)
 			}
 		}
-		for _, spec := range slices.Concat(engine.TwitchEventSpecs, engine.OBSEventSpecs) {
+		for _, spec := range slices.Concat(engine.TwitchEventSpecs, engine.OBSEventSpecs, engine.DiscordEventSpecs) {
 			if spec.Type == tp.Type {
 				if err := spec.Check(tp.Data); err != nil {
 					t.Errorf("template %s is off the documented event: %v", tp.Name, err)

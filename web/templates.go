@@ -79,5 +79,10 @@ func Templates() []Template {
 		{Name: "obs_stream", Label: "OBS stream started", Type: "obs.stream_started", Data: map[string]any{
 			"output_active": true, "output_state": "OBS_WEBSOCKET_OUTPUT_STARTED",
 		}},
+		{Name: "discord_message", Label: "Discord message", Type: "discord.message", Data: map[string]any{
+			"author": map[string]any{"id": "panel-discord-user", "username": "viewer", "display_name": "Viewer", "roles": []any{},
+				"bot": false, "owner": false, "broadcaster": false, "moderator": false, "vip": false, "subscriber": false},
+			"channel": "panel-discord-channel", "content": "!hello", "message_id": "panel-discord-message", "guild": "panel-discord-guild",
+		}},
 	}
 }
