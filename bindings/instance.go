@@ -815,29 +815,63 @@ func (in *instance) runTopLevel(ctx context.Context, proto *lua.FunctionProto) e
 // to finish, or for ctx (then it is killed).
 func (in *instance) runAndWait(ctx context.Context, what string, fn func() *lua.LFunction) error {
 	result := make(chan error, 1)
+	err := in.invokeAndWait(ctx, func() (*lua.LFunction, []lua.LValue, *invocation) {
+		f := fn()
+		return f, nil, &invocation{what: what, mayWait: !in.loading, onDone: func(_ []lua.LValue, err error) { result <- err }}
+	}, func(err error) error { return fmt.Errorf("did not finish within the load time limit: %w", err) })
+	select {
+	case err := <-result: // what the invocation ended with, also when killed
+		return err
+	default:
+		return err
+	}
+}
+
+// invokeAndWait is the one wait-or-kill: it runs the invocation start builds
+// (on the owner goroutine; a nil function: nothing to run) and waits until
+// the invocation has ended (its onDone ran), or ctx ends (a still-running
+// invocation is then ended with killErr(ctx.Err()) and ctx.Err() returned),
+// or the module stops (errNotRunning, unless it ended meanwhile).
+func (in *instance) invokeAndWait(ctx context.Context, start func() (*lua.LFunction, []lua.LValue, *invocation), killErr func(error) error) error {
+	ended := make(chan struct{}, 1)
 	var inv *invocation
 	err := in.do(ctx, func() {
-		f := fn()
+		f, args, i := start()
 		if f == nil {
-			result <- nil
+			ended <- struct{}{}
 			return
 		}
-		inv = &invocation{what: what, mayWait: !in.loading, onDone: func(_ []lua.LValue, err error) { result <- err }}
-		in.spawn(f, nil, inv)
+		inv = i
+		onDone := i.onDone
+		i.onDone = func(rets []lua.LValue, err error) {
+			onDone(rets, err)
+			select {
+			case ended <- struct{}{}:
+			default:
+			}
+		}
+		in.spawn(f, args, inv)
 	})
 	if err != nil {
 		return err
 	}
 	select {
-	case err := <-result:
-		return err
+	case <-ended:
+		return nil
 	case <-ctx.Done():
 		_ = in.do(context.Background(), func() {
 			if inv != nil && !inv.finished {
-				in.finish(inv, nil, fmt.Errorf("did not finish within the load time limit: %w", ctx.Err()))
+				in.finish(inv, nil, killErr(ctx.Err()))
 			}
 		})
-		return <-result
+		return ctx.Err()
+	case <-in.done:
+		select {
+		case <-ended:
+			return nil
+		default:
+			return errNotRunning
+		}
 	}
 }
 
@@ -993,18 +1027,17 @@ func (in *instance) Call(ctx context.Context, fn string, args []any) ([]any, err
 		err  error
 	}
 	ch := make(chan result, 1)
-	var inv *invocation
-	err := in.do(ctx, func() {
+	err := in.invokeAndWait(ctx, func() (*lua.LFunction, []lua.LValue, *invocation) {
 		f := in.exports[fn]
 		if f == nil {
 			ch <- result{err: fmt.Errorf("module %s exports no function %q", in.name, fn)}
-			return
+			return nil, nil, nil
 		}
 		largs := make([]lua.LValue, len(args))
 		for i, a := range args {
 			largs[i] = in.keys.toLua(in.L, a, 0)
 		}
-		inv = &invocation{what: "export " + fn, mayWait: true, onDone: func(rets []lua.LValue, err error) {
+		return f, largs, &invocation{what: "export " + fn, mayWait: true, onDone: func(rets []lua.LValue, err error) {
 			if err != nil {
 				ch <- result{err: err}
 				return
@@ -1018,24 +1051,12 @@ func (in *instance) Call(ctx context.Context, fn string, args []any) ([]any, err
 			}
 			ch <- result{vals: out}
 		}}
-		in.spawn(f, largs, inv)
-	})
+	}, func(err error) error { return err })
 	if err != nil {
 		return nil, fmt.Errorf("call %s.%s: %w", in.name, fn, err)
 	}
-	select {
-	case r := <-ch:
-		return r.vals, r.err
-	case <-ctx.Done():
-		_ = in.do(context.Background(), func() {
-			if inv != nil && !inv.finished {
-				in.finish(inv, nil, ctx.Err())
-			}
-		})
-		return nil, fmt.Errorf("call %s.%s: %w", in.name, fn, ctx.Err())
-	case <-in.done:
-		return nil, fmt.Errorf("call %s.%s: %w", in.name, fn, errNotRunning)
-	}
+	r := <-ch
+	return r.vals, r.err
 }
 
 func (in *instance) Status() engine.InstanceStatus {
