@@ -117,7 +117,7 @@ func newFlagSet(c *command) (*flag.FlagSet, *options) {
 	all.StringVar(&o.obsPassword, "obs-password", "", "obs-websocket password")
 	all.StringVar(&o.discordToken, "discord-token", "", "Discord bot token (empty: Discord off; a secret, never logged)")
 	all.StringVar(&o.discordGuild, "discord-guild", "", "id of the Discord server (guild) the bot serves")
-	all.StringVar(&o.discordChans, "discord-channels", "", "comma-separated ids of the channels the bot may post in (empty: any channel of the guild)")
+	all.StringVar(&o.discordChans, "discord-channels", "", "comma-separated ids of the channels the bot may post in (empty: any channel of the guild it can post in)")
 	all.StringVar(&o.discordAPIURL, "discord-api-url", discord.DefaultAPIURL, "Discord REST base URL")
 	all.StringVar(&o.discordGateway, "discord-gateway-url", "", "Discord gateway WebSocket URL (empty: ask the REST API)")
 	all.StringVar(&o.discordMods, "discord-moderator-roles", strings.Join(discord.DefaultModeratorRoles, ","), "comma-separated Discord role names that count as moderator for commands (the guild owner is the broadcaster)")

@@ -27,7 +27,7 @@ type Emit func(eventType string, data map[string]any)
 type Config struct {
 	Token    string   // bot token, without "Bot "; never logged or returned
 	Guild    string   // the guild (server) id the bot serves; events of other guilds are ignored
-	Channels []string // channel ids the bot may speak in; empty: any channel of the guild
+	Channels []string // channel ids the bot may speak in; empty: any channel (one known to be of another guild is refused)
 	// APIURL replaces Discord's REST base (https://discord.com/api/v9) for
 	// every request, so a fake server can stand in; default Discord's.
 	APIURL string
@@ -469,6 +469,13 @@ func (c *Client) ready(channel string) (*discordgo.Session, error) {
 	s := c.session()
 	if s == nil {
 		return nil, ErrNotConnected
+	}
+	if len(c.cfg.Channels) == 0 && s.State != nil {
+		// no list: any channel of the guild; one Discord reported in
+		// another guild (the bot may be in several) is refused
+		if ch, err := s.State.Channel(channel); err == nil && ch.GuildID != "" && ch.GuildID != c.cfg.Guild {
+			return nil, fmt.Errorf("%w: %s belongs to another server", ErrChannelNotAllowed, channel)
+		}
 	}
 	return s, nil
 }

@@ -341,3 +341,19 @@ func TestASilentGatewayDoesNotHoldRunUp(t *testing.T) {
 		t.Fatal("Run did not return within 5s of its context ending while the gateway said nothing")
 	}
 }
+
+func TestAChannelOfAnotherGuildIsRefused(t *testing.T) {
+	c, fake, rec := start(t, Config{})
+	rec.wait(t, "discord.connected")
+	fake.Dispatch("GUILD_CREATE", map[string]any{"id": "999", "name": "Elsewhere", "owner_id": "1", "roles": []any{},
+		"channels": []any{map[string]any{"id": "555", "type": 0, "guild_id": "999", "name": "general"}}, "members": []any{}})
+	deadline := time.Now().Add(5 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		if _, err = c.Send(context.Background(), "555", "x", nil); errors.Is(err, ErrChannelNotAllowed) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("Send to another guild's channel = %v, want ErrChannelNotAllowed", err)
+}

@@ -66,5 +66,6 @@
 //     passes. Roles not yet known by name (see above) give no level.
 //   - Channels are named by id; messages are reported from every channel of
 //     the guild the bot can read, but it speaks only in Config.Channels when
-//     that is set.
+//     that is set. Without the list, a channel Discord reported as another
+//     guild's is refused; one it never reported is left to Discord to judge.
 package discord

@@ -200,6 +200,10 @@ func (s *Server) MemberJoin(u User) {
 	s.dispatch("GUILD_MEMBER_ADD", m)
 }
 
+// Dispatch sends any dispatch event (op 0, type t, data d) to every
+// connection, for payloads the other methods do not build.
+func (s *Server) Dispatch(t string, d any) { s.dispatch(t, d) }
+
 func (s *Server) dispatch(t string, d any) {
 	s.mu.Lock()
 	conns := make(map[*websocket.Conn]*sync.Mutex, len(s.conns))
