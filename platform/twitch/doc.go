@@ -31,11 +31,13 @@
 //   - helix_call.go: one Helix action call: the rate-limit bucket (calls
 //     wait while Ratelimit-Remaining is 0), the scope check (ScopeError:
 //     "re-connect to grant <scope>"), UserRef resolution with a small cache.
-//   - helix_actions.go: moderation (Ban, Unban, DeleteMessage, ClearChat,
-//     UpdateChatSettings, Announce, Shoutout), Whisper, channel control
-//     (UpdateChannel with FindGame, polls, predictions, custom rewards and
-//     redemptions, raids, markers, commercials, VIPs, moderators) and
-//     reading (Followers, IsFollowing, Subscription); each names its scope.
+//   - the Helix actions, each naming its scope: helix_actions.go the
+//     scopes and moderation (Ban, Unban, DeleteMessage, ClearChat,
+//     UpdateChatSettings, Announce, Shoutout) and Whisper; helix_channel.go
+//     channel control (UpdateChannel with FindGame, polls, predictions,
+//     custom rewards and redemptions); helix_stream.go raids, markers,
+//     commercials; helix_people.go VIPs, moderators and reading (Followers,
+//     IsFollowing, Subscription).
 //   - twitchtest: an in-process fake Twitch for tests.
 //
 // # Events

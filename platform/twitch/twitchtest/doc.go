@@ -23,11 +23,18 @@
 //	ss.SendFile("platform/twitch/testdata/channel.follow.json")
 //	srv.WaitFor(5*time.Second, func() bool { return len(srv.ChatMessages()) == 1 })
 //
+// Files: server.go (Server, its options and scripting), plumbing.go
+// (recording, authentication, JSON answers), helix.go (users, streams, chat,
+// clips), subscriptions.go (EventSub subscriptions), oauth.go (device flow,
+// tokens), session.go (the WebSocket session), and the Helix actions below.
+//
 // Endpoints: /ws (WebSocket), /eventsub/subscriptions and
 // /helix/eventsub/subscriptions (POST, GET, DELETE), /helix/users,
 // /helix/streams, /helix/chat/messages, /helix/clips (POST and GET),
 // /oauth2/device, /oauth2/token, /oauth2/validate, /oauth2/revoke, and the
-// Helix actions (helix_actions.go): /helix/moderation/bans (POST, DELETE),
+// Helix actions (helix_actions.go: their state and scripting; helix_moderation.go,
+// helix_channel.go, helix_rewards.go, helix_stream.go, helix_people.go: the
+// handlers): /helix/moderation/bans (POST, DELETE),
 // /helix/moderation/chat, /helix/chat/settings, /helix/chat/announcements,
 // /helix/chat/shoutouts (with Twitch's 2-minute and 60-minute cooldowns as
 // 429s that leave points in the bucket, and 400 when not live), /helix/whispers,
