@@ -429,6 +429,8 @@ func TestConnectionsGoOutOnTheLiveFeed(t *testing.T) {
 	}
 }
 
+// dialWS connects to the live feed and returns once the server has put the
+// client on its hub.
 func dialWS(t *testing.T, addr, path, token string) *websocket.Conn {
 	t.Helper()
 	conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+path, http.Header{"Authorization": {"Bearer " + token}})
@@ -436,6 +438,12 @@ func dialWS(t *testing.T, addr, path, token string) *websocket.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	// The server writes "hello" only once the client is on the hub: what
+	// happens before it would never reach this feed, so wait for it.
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, data, err := conn.ReadMessage(); err != nil || !strings.Contains(string(data), `"kind":"hello"`) {
+		t.Fatalf("first message on the feed %s, %v; want hello", data, err)
+	}
 	return conn
 }
 
