@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -9,29 +8,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/starstreamer/starstreamer/engine"
 )
-
-// syncBuffer is a log sink tests can read while the registry writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // withStore returns a registry on e's scripts folder but a store of its own:
 // the same scripts started with another --data.
@@ -67,7 +47,7 @@ func TestApprovalsLiveBesideTheScripts(t *testing.T) {
 	r.StopAll(ctx)
 
 	t.Run("a fresh store keeps approvals and refusals", func(t *testing.T) {
-		var logs syncBuffer
+		var logs lockedBuffer
 		r2 := e.withFreshStore(slog.New(slog.NewTextHandler(&logs, nil)))
 		if _, err := r2.LoadAll(ctx); err != nil {
 			t.Fatal(err)
@@ -93,7 +73,7 @@ func TestApprovalsLiveBesideTheScripts(t *testing.T) {
 
 	t.Run("a changed permission list waits for approval after a restart, with a log line", func(t *testing.T) {
 		e.script("approved", "name: approved\nv: 2\nperms: store, call")
-		var logs syncBuffer
+		var logs lockedBuffer
 		r2 := e.withFreshStore(slog.New(slog.NewTextHandler(&logs, nil)))
 		if _, err := r2.LoadAll(ctx); err != nil {
 			t.Fatal(err)

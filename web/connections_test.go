@@ -35,25 +35,7 @@ type connEnv struct {
 	tw     *twitchtest.Server
 	m      *connections.Manager
 	mstore *engine.Store // the manager's store
-	logs   *lockedLog
-}
-
-// lockedLog collects log lines, to check no secret reaches them.
-type lockedLog struct {
-	mu  chan struct{}
-	buf strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu <- struct{}{}
-	defer func() { <-l.mu }()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu <- struct{}{}
-	defer func() { <-l.mu }()
-	return l.buf.String()
+	logs   *syncBuffer
 }
 
 func newConnEnv(t *testing.T, flags connections.Flags, scripts map[string]string) *connEnv {
@@ -67,7 +49,7 @@ func newConnEnv(t *testing.T, flags connections.Flags, scripts map[string]string
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	logs := &lockedLog{mu: make(chan struct{}, 1)}
+	logs := &syncBuffer{}
 	var reg *engine.Registry
 	m, err := connections.New(connections.Config{
 		Store:  store,

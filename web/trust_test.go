@@ -178,6 +178,8 @@ func TestSecretConfigIsNeverShownOrLogged(t *testing.T) {
 	}
 }
 
+// syncBuffer collects log lines written from several goroutines, to check
+// what reached them (no secret, for instance).
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
